@@ -1,0 +1,192 @@
+/**
+ * Every wire message between coordinator and signers, in one place: the bodies of signed
+ * envelopes (what members state), REST responses, and WebSocket frames. Schemas are zod,
+ * so both sides validate with the same code; `z.toJSONSchema` feeds the OpenAPI document.
+ */
+import { z } from 'zod';
+import { NETWORK_NAMES } from './network';
+
+const hexBytes = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
+export const identityKeySchema = hexBytes(32);
+export const txidSchema = hexBytes(32);
+export const hash256Schema = hexBytes(32);
+export const satsSchema = z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'expected a decimal string of satoshis');
+/** sat/vB as a decimal string with at most 3 decimals, e.g. "2" or "0.25". */
+export const feeRateSchema = z.string().regex(/^(0|[1-9][0-9]{0,6})(\.[0-9]{1,3})?$/, 'expected sat/vB as a decimal string');
+export const networkSchema = z.enum(NETWORK_NAMES);
+export const idSchema = z.string().uuid();
+const name = z.string().trim().min(1).max(80);
+
+/** Message types of signed envelopes; the tag of each signature names one of these. */
+export const MESSAGE_TYPES = {
+  memberJoin: 'member.join',
+  vaultCreate: 'vault.create',
+  vaultConfirm: 'vault.confirm',
+  depositRegister: 'deposit.register',
+  withdrawalPropose: 'withdrawal.propose',
+  withdrawalSignature: 'withdrawal.signature',
+  wsAuth: 'ws.auth',
+} as const;
+
+/** A BIP48 account key with its origin, as it appears in a descriptor `[fp/path]xpub`. */
+export const keyOriginSchema = z.object({
+  fingerprint: z.string().regex(/^[0-9a-f]{8}$/),
+  /** Origin path as descriptors write it (BIP380), hardened with "h": 48h/1h/0h/2h. */
+  path: z.string().regex(/^[0-9]+h(\/[0-9]+h)*$/, 'expected a hardened origin path like 48h/1h/0h/2h'),
+  xpub: z.string().min(100).max(120),
+}).strict();
+export type KeyOrigin = z.infer<typeof keyOriginSchema>;
+
+// ---- envelope bodies (signed by members) ----
+
+export const memberJoinSchema = z.object({
+  name,
+  network: networkSchema,
+  accountKey: keyOriginSchema,
+}).strict();
+export type MemberJoin = z.infer<typeof memberJoinSchema>;
+
+export const vaultCreateSchema = z.object({
+  name,
+  network: networkSchema,
+  threshold: z.number().int().min(1).max(15),
+  /** Identity keys of the keyholders, in descriptor key order. */
+  members: z.array(identityKeySchema).min(1).max(15),
+  descriptor: z.string().min(1).max(4000),
+}).strict();
+export type VaultCreate = z.infer<typeof vaultCreateSchema>;
+
+export const vaultConfirmSchema = z.object({
+  vaultId: idSchema,
+  descriptor: z.string().min(1).max(4000),
+  firstAddress: z.string().min(1).max(100),
+}).strict();
+export type VaultConfirm = z.infer<typeof vaultConfirmSchema>;
+
+export const depositRegisterSchema = z.object({
+  vaultId: idSchema,
+  rawTx: z.string().regex(/^([0-9a-f]{2})+$/, 'expected raw transaction hex').max(2_000_000),
+}).strict();
+export type DepositRegister = z.infer<typeof depositRegisterSchema>;
+
+export const intentOutputSchema = z.object({
+  address: z.string().min(1).max(100),
+  amount: satsSchema,
+}).strict();
+
+/** The withdrawal intent: what the proposer signs and every signer checks the PSBT against. */
+export const withdrawalIntentSchema = z.object({
+  vaultId: idSchema,
+  network: networkSchema,
+  /** Client-chosen idempotency key: same id and content returns the existing withdrawal. */
+  requestId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/),
+  outputs: z.array(intentOutputSchema).min(1).max(100),
+  /** Fee rate the coordinator builds at, and the highest a signer accepts. */
+  feeRate: feeRateSchema,
+  /** Absolute fee cap in satoshis; a signer refuses a PSBT whose fee exceeds it. */
+  maxFee: satsSchema,
+  memo: z.string().max(200).default(''),
+  expiresAt: z.iso.datetime(),
+}).strict();
+export type WithdrawalIntent = z.infer<typeof withdrawalIntentSchema>;
+
+export const partialSignatureSchema = z.object({
+  input: z.number().int().min(0).max(10_000),
+  pubkey: hexBytes(33),
+  /** DER ECDSA signature with the sighash byte appended, as in a PSBT partial_sig. */
+  signature: z.string().regex(/^[0-9a-f]{16,146}$/),
+}).strict();
+export type PartialSignature = z.infer<typeof partialSignatureSchema>;
+
+export const withdrawalSignatureSchema = z.object({
+  withdrawalId: idSchema,
+  intentHash: hash256Schema,
+  /** txid of the unsigned transaction the signatures commit to. */
+  unsignedTxid: txidSchema,
+  partialSigs: z.array(partialSignatureSchema).min(1).max(10_000),
+}).strict();
+export type WithdrawalSignature = z.infer<typeof withdrawalSignatureSchema>;
+
+export const wsAuthSchema = z.object({ challenge: hexBytes(32) }).strict();
+
+// ---- responses ----
+
+export const WITHDRAWAL_STATES = [
+  'proposed', 'awaiting_approval', 'approved', 'signing', 'signed', 'broadcast', 'confirmed',
+  'exported', 'rejected', 'cancelled', 'expired', 'failed',
+] as const;
+export type WithdrawalState = (typeof WITHDRAWAL_STATES)[number];
+
+export interface MemberView {
+  id: string;
+  name: string;
+  identityKey: string;
+  fingerprint: string;
+  network: string;
+  accountKey: KeyOrigin;
+  createdAt: string;
+}
+
+export interface VaultView {
+  id: string;
+  name: string;
+  network: string;
+  threshold: number;
+  descriptor: string;
+  members: Array<{ memberId: string; name: string; identityKey: string; fingerprint: string; accountKey: KeyOrigin }>;
+  createdBy: string;
+  createdAt: string;
+  /** Envelopes by which keyholders confirmed the vault after checking it themselves. */
+  confirmations: Array<{ identityKey: string; firstAddress: string; createdAt: string }>;
+  balance: { confirmed: string; reserved: string };
+}
+
+export interface AddressView { change: 0 | 1; index: number; address: string }
+
+export interface UtxoView {
+  txid: string; vout: number; amount: string; address: string; change: 0 | 1; index: number;
+  status: 'available' | 'reserved' | 'spent'; reservedBy: string | null;
+}
+
+export interface WithdrawalView {
+  id: string;
+  vaultId: string;
+  state: WithdrawalState;
+  requestId: string;
+  intent: WithdrawalIntent;
+  intentHash: string;
+  /** The proposer's signed envelope whose body is `intent`. */
+  proposal: unknown;
+  proposedBy: string;
+  psbt: string;
+  unsignedTxid: string;
+  fee: string;
+  signatures: Array<{ identityKey: string; fingerprint: string; createdAt: string }>;
+  txid: string | null;
+  txHex: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AuditEventView {
+  seq: number; kind: string; actor: string | null; subject: string | null;
+  payload: unknown; evidence: unknown; prevHash: string; hash: string; createdAt: string;
+}
+
+export interface ErrorBody { error: { code: string; message: string; details?: Record<string, unknown> } }
+
+// ---- WebSocket frames ----
+
+export type ServerFrame =
+  | { type: 'challenge'; challenge: string }
+  | { type: 'ready'; identityKey: string; memberId: string }
+  | { type: 'event'; event: CoordinatorEvent }
+  | { type: 'error'; error: { code: string; message: string } };
+
+export type ClientFrame = { type: 'auth'; envelope: unknown };
+
+export type CoordinatorEvent =
+  | { kind: 'signing.requested'; vaultId: string; withdrawalId: string }
+  | { kind: 'signature.received'; vaultId: string; withdrawalId: string; identityKey: string; count: number; threshold: number }
+  | { kind: 'withdrawal.state'; vaultId: string; withdrawalId: string; state: WithdrawalState }
+  | { kind: 'audit.head'; seq: number; hash: string };

@@ -1,0 +1,48 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme for everything Conclave signs or hashes.
+ * The `canonicalize` package implements the RFC (key ordering by UTF-16 code units,
+ * ECMAScript number serialization); we only refuse values JSON cannot carry exactly.
+ */
+import canonicalizeImport from 'canonicalize';
+import { utf8ToBytes } from '@noble/hashes/utils.js';
+import { ConclaveError } from './errors';
+
+// The package is ESM with a default export; under CommonJS interop it may arrive wrapped.
+const canonicalize: (value: unknown) => string | undefined =
+  typeof canonicalizeImport === 'function'
+    ? canonicalizeImport
+    : (canonicalizeImport as unknown as { default: (value: unknown) => string | undefined }).default;
+
+function assertJsonSafe(value: unknown, path: string): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    // Amounts travel as decimal strings; a non-integer or unsafe number is a bug upstream.
+    if (!Number.isSafeInteger(value)) {
+      throw new ConclaveError('VALIDATION_FAILED', `${path}: only safe integers may be signed as numbers`);
+    }
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((item, i) => assertJsonSafe(item, `${path}[${i}]`));
+    return;
+  }
+  if (typeof value === 'object') {
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if (item === undefined) throw new ConclaveError('VALIDATION_FAILED', `${path}.${key}: undefined cannot be signed`);
+      assertJsonSafe(item, `${path}.${key}`);
+    }
+    return;
+  }
+  throw new ConclaveError('VALIDATION_FAILED', `${path}: a ${typeof value} cannot be signed`);
+}
+
+export function canonicalJson(value: unknown): string {
+  assertJsonSafe(value, '$');
+  const text = canonicalize(value);
+  if (text === undefined) throw new ConclaveError('VALIDATION_FAILED', '$: value cannot be canonicalized');
+  return text;
+}
+
+export function canonicalBytes(value: unknown): Uint8Array {
+  return utf8ToBytes(canonicalJson(value));
+}

@@ -1,0 +1,95 @@
+/**
+ * The closed set of Conclave error codes, shared by the coordinator (HTTP status mapping)
+ * and the signer CLI (exit codes). A code, once published, never changes meaning: scripts
+ * and other implementations match on it.
+ */
+
+export const ERROR_CATALOG = {
+  // Input validation (400)
+  VALIDATION_FAILED: { status: 400, summary: 'The request body or argument is not valid' },
+  MALFORMED_JSON: { status: 400, summary: 'The request body is not valid JSON' },
+  AMOUNT_INVALID: { status: 400, summary: 'An amount is not a positive integer number of satoshis' },
+  ADDRESS_INVALID: { status: 400, summary: 'An address cannot be decoded' },
+  ADDRESS_WRONG_NETWORK: { status: 400, summary: 'An address belongs to another network' },
+  DUST_OUTPUT: { status: 400, summary: 'An output is below the dust limit' },
+  FEE_RATE_INVALID: { status: 400, summary: 'The fee rate is out of the accepted range' },
+  DESCRIPTOR_INVALID: { status: 400, summary: 'A descriptor cannot be parsed' },
+  DESCRIPTOR_CHECKSUM: { status: 400, summary: 'A descriptor checksum does not match' },
+  KEY_INVALID: { status: 400, summary: 'A key or key origin is not valid' },
+  PSBT_MALFORMED: { status: 400, summary: 'PSBT bytes cannot be parsed strictly' },
+  PSBT_UNSUPPORTED_VERSION: { status: 400, summary: 'The PSBT version is not supported (only version 0)' },
+  PSBT_MISMATCH: { status: 422, summary: 'The PSBT does not match what it should implement' },
+  TX_MALFORMED: { status: 400, summary: 'A raw transaction cannot be parsed' },
+  TX_PAYS_NO_VAULT_ADDRESS: { status: 422, summary: 'The transaction pays none of the vault addresses' },
+  // Authentication and envelopes (401/403)
+  ENVELOPE_INVALID: { status: 400, summary: 'A signed envelope is malformed' },
+  ENVELOPE_BAD_SIGNATURE: { status: 401, summary: 'A signed envelope signature does not verify' },
+  ENVELOPE_EXPIRED: { status: 401, summary: 'A signed envelope has expired or is not yet valid' },
+  ENVELOPE_REPLAYED: { status: 409, summary: 'A signed envelope nonce was already used' },
+  ENVELOPE_WRONG_TYPE: { status: 400, summary: 'A signed envelope carries an unexpected message type' },
+  UNAUTHENTICATED: { status: 401, summary: 'The request is not authenticated' },
+  FORBIDDEN: { status: 403, summary: 'The actor may not do this' },
+  NOT_A_MEMBER: { status: 403, summary: 'The signing key belongs to no member (of this vault)' },
+  // Not found (404)
+  NOT_FOUND: { status: 404, summary: 'No such route' },
+  MEMBER_NOT_FOUND: { status: 404, summary: 'No such member' },
+  VAULT_NOT_FOUND: { status: 404, summary: 'No such vault' },
+  WITHDRAWAL_NOT_FOUND: { status: 404, summary: 'No such withdrawal' },
+  // Conflicts and state (409/422)
+  MEMBER_EXISTS: { status: 409, summary: 'A member with this identity key already exists' },
+  VAULT_EXISTS: { status: 409, summary: 'A vault with this descriptor already exists' },
+  DUPLICATE_REQUEST: { status: 409, summary: 'The request id was already used with other content' },
+  INSUFFICIENT_FUNDS: { status: 422, summary: 'The vault has not enough unreserved coins' },
+  WITHDRAWAL_STATE: { status: 409, summary: 'The withdrawal is not in a state that allows this' },
+  SIGNATURE_INVALID: { status: 422, summary: 'A partial signature does not verify' },
+  SIGNER_NOT_IN_VAULT: { status: 403, summary: 'The signature is by a key outside the vault' },
+  DEPOSIT_CONFLICT: { status: 409, summary: 'The deposit conflicts with what is recorded' },
+  // Local (signer CLI)
+  KEYSTORE_PASSPHRASE: { status: 401, summary: 'The keystore passphrase is wrong or the file was altered' },
+  KEYSTORE_MISSING: { status: 404, summary: 'No keystore at the given path' },
+  KEYSTORE_EXISTS: { status: 409, summary: 'A keystore already exists at the given path' },
+  KEYSTORE_CORRUPT: { status: 400, summary: 'The keystore file is not a Conclave keystore' },
+  NOT_PINNED: { status: 409, summary: 'The vault is not pinned by this signer' },
+  PIN_MISMATCH: { status: 409, summary: 'What the coordinator sent differs from what this signer pinned' },
+  INTENT_REFUSED: { status: 422, summary: 'The signer refused the signing request' },
+  USER_DECLINED: { status: 409, summary: 'The keyholder declined at the prompt' },
+  COORDINATOR_UNREACHABLE: { status: 503, summary: 'The coordinator cannot be reached' },
+  COORDINATOR_ERROR: { status: 502, summary: 'The coordinator answered with an error' },
+  // Server side
+  DATABASE_UNAVAILABLE: { status: 503, summary: 'The database cannot be reached' },
+  CONFIG_INVALID: { status: 500, summary: 'The configuration is not valid' },
+  INTERNAL: { status: 500, summary: 'An unexpected internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+/** Every failure Conclave reports deliberately; `code` is stable, `message` says where and what to do. */
+export class ConclaveError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ConclaveError';
+  }
+
+  get status(): number {
+    return ERROR_CATALOG[this.code].status;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOG, value);
+}
+
+/** Throws a ConclaveError when `condition` is false; the message should name the field. */
+export function ensure(condition: unknown, code: ErrorCode, message: string, details?: Record<string, unknown>): asserts condition {
+  if (!condition) throw new ConclaveError(code, message, details);
+}
