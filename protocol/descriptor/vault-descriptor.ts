@@ -1,0 +1,224 @@
+/**
+ * The descriptor of a script-multisig vault (DESIGN.md, "Two kinds of vault"):
+ * `wsh(sortedmulti(m,[fp/48h/coin h/account h/2h]xpub/<0;1>/*,...))#checksum`.
+ * BIP48 account keys with script type 2h (P2WSH), BIP389 `<0;1>` for the receive and change
+ * chains, BIP67 key order in the script (BIP383 sortedmulti), BIP380 checksum.
+ *
+ * This is the one shape Conclave creates and accepts, so every signer and watcher that
+ * re-derives an address from it gets the same answer as Bitcoin Core, Sparrow or Caravan.
+ */
+import { HDKey, HARDENED_OFFSET } from '@scure/bip32';
+import { createBase58check } from '@scure/base';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import type { KeyOrigin } from '../api';
+import { ConclaveError } from '../errors';
+import { taggedHashHex } from '../hashing';
+import { networkParams, type NetworkName, type NetworkParams } from '../network';
+import { addChecksum } from './checksum';
+import { parseDescriptor } from './descriptor';
+import { EXTENDED_KEY_VERSIONS, type KeyExpression } from './key-expression';
+import { compareBytes, multisigScript, segwitAddress, wshScript } from './scripts';
+
+export interface MultisigVaultDescriptor {
+  kind: 'wsh-sortedmulti';
+  network: NetworkName;
+  threshold: number;
+  /** In descriptor order (the script sorts them per BIP67; this order only shapes the text). */
+  keys: KeyOrigin[];
+}
+
+export interface VaultKeyDerivation {
+  /** Compressed child public key (33 bytes). */
+  pubkey: Uint8Array;
+  /** Master key fingerprint from the key origin, 8 lowercase hex characters. */
+  fingerprint: string;
+  /** Full BIP32 path from the master key: origin (hardened, with HARDENED_OFFSET), change, index. */
+  path: number[];
+}
+
+export interface DerivedVaultScript {
+  change: 0 | 1;
+  index: number;
+  address: string;
+  scriptPubKey: Uint8Array;
+  witnessScript: Uint8Array;
+  /** Sorted per BIP67, as they appear in the witness script. */
+  keys: VaultKeyDerivation[];
+}
+
+/** Keys per vault: 15 is what P2SH-era multisig and hardware signers support everywhere. */
+const MAX_VAULT_KEYS = 15;
+const BIP48_PURPOSE = 48;
+const BIP48_SCRIPT_TYPE_P2WSH = 2;
+const BIP48_DEPTH = 4;
+const MAX_INDEX = 0x7fffffff;
+const base58check = createBase58check(sha256);
+
+function keyError(i: number, message: string): never {
+  throw new ConclaveError('KEY_INVALID', `descriptor keys[${i}]: ${message}`);
+}
+
+/** `48h/1h/0h/2h` to child numbers, checking the BIP48 P2WSH shape and the network's coin type. */
+function bip48Path(path: string, i: number, params: NetworkParams): number[] {
+  const m = /^([0-9]+)h\/([0-9]+)h\/([0-9]+)h\/([0-9]+)h$/.exec(path);
+  if (!m || Number(m[1]) !== BIP48_PURPOSE || Number(m[4]) !== BIP48_SCRIPT_TYPE_P2WSH || Number(m[3]) > MAX_INDEX) {
+    keyError(i, `origin path must be BIP48 P2WSH, 48h/<coin>h/<account>h/2h, got ${JSON.stringify(path)}`);
+  }
+  const coin = Number(m[2]);
+  if (coin !== params.coinType) {
+    keyError(i, `origin path coin type is ${coin}h, but ${params.name} needs ${params.coinType}h (0h mainnet, 1h test networks)`);
+  }
+  return [BIP48_PURPOSE, coin, Number(m[3]), BIP48_SCRIPT_TYPE_P2WSH].map((n) => n + HARDENED_OFFSET);
+}
+
+/** Decodes an account xpub for `params`, with an error that says which network it is for. */
+function accountKey(xpub: string, i: number, params: NetworkParams): HDKey {
+  let version: number;
+  try {
+    const payload = base58check.decode(xpub);
+    version = new DataView(payload.buffer, payload.byteOffset).getUint32(0, false);
+  } catch {
+    keyError(i, 'xpub is not valid base58check');
+  }
+  const kind = (Object.keys(EXTENDED_KEY_VERSIONS) as (keyof typeof EXTENDED_KEY_VERSIONS)[])
+    .find((k) => EXTENDED_KEY_VERSIONS[k].version === version);
+  if (kind === 'xprv' || kind === 'tprv') keyError(i, 'is a private extended key; a vault descriptor holds only public keys');
+  if (version !== params.bip32.public) {
+    const article = (k: string): string => `${k.startsWith('x') ? 'an' : 'a'} ${k}`;
+    keyError(i, `is ${kind ? article(kind) : 'not an xpub or tpub'}, but ${params.name} needs ${article(params.coinType === 0 ? 'xpub' : 'tpub')}`);
+  }
+  try {
+    return HDKey.fromExtendedKey(xpub, params.bip32);
+  } catch (e) {
+    keyError(i, `xpub is not valid (${(e as Error).message})`);
+  }
+}
+
+/** Checks every rule of the vault shape; returns the account keys in descriptor order. */
+function validateVault(d: MultisigVaultDescriptor): HDKey[] {
+  if (d.kind !== 'wsh-sortedmulti') throw new ConclaveError('DESCRIPTOR_INVALID', `descriptor: vault kind must be wsh-sortedmulti, got ${String(d.kind)}`);
+  const params = networkParams(d.network);
+  const n = d.keys.length;
+  if (n < 1 || n > MAX_VAULT_KEYS) throw new ConclaveError('DESCRIPTOR_INVALID', `descriptor: a vault has 1 to ${MAX_VAULT_KEYS} keys, got ${n}`);
+  if (!Number.isInteger(d.threshold) || d.threshold < 1 || d.threshold > n) {
+    throw new ConclaveError('DESCRIPTOR_INVALID', `descriptor: threshold must be between 1 and the number of keys (${n}), got ${d.threshold}`);
+  }
+  const seen = new Map<string, number>();
+  return d.keys.map((k, i) => {
+    if (!/^[0-9a-f]{8}$/.test(k.fingerprint)) keyError(i, 'fingerprint must be 8 lowercase hex characters');
+    bip48Path(k.path, i, params);
+    const hd = accountKey(k.xpub, i, params);
+    // A BIP48 account key sits at depth 4 and is child 2h of its parent; anything else means the
+    // origin written beside it is not where the key came from, and signers would not find it.
+    if (hd.depth !== BIP48_DEPTH || hd.index !== BIP48_SCRIPT_TYPE_P2WSH + HARDENED_OFFSET) {
+      keyError(i, `xpub is at depth ${hd.depth}, child ${hd.index >= HARDENED_OFFSET ? `${hd.index - HARDENED_OFFSET}h` : hd.index}; a BIP48 account key is at depth 4, child 2h`);
+    }
+    // Two entries with one account key would let one keyholder count twice toward the threshold.
+    const id = bytesToHex(hd.publicKey as Uint8Array);
+    const first = seen.get(id);
+    if (first !== undefined) keyError(i, `is the same key as keys[${first}]; every vault key must be distinct`);
+    seen.set(id, i);
+    return hd;
+  });
+}
+
+function vaultKeyOrigin(key: KeyExpression, i: number): KeyOrigin {
+  if (key.type !== 'extended') keyError(i, 'must be an extended public key with its origin, [fp/48h/..]xpub/<0;1>/*');
+  if (EXTENDED_KEY_VERSIONS[key.kind].isPrivate) keyError(i, 'is a private extended key; a vault descriptor holds only public keys');
+  if (!key.origin) keyError(i, 'has no key origin; write it as [fingerprint/48h/<coin>h/<account>h/2h]xpub');
+  const step = key.steps[0];
+  const receiveChange = key.steps.length === 1 && step.values.length === 2 && step.values[0] === 0 && step.values[1] === 1;
+  if (!receiveChange || key.wildcard !== 'unhardened') keyError(i, 'must end in /<0;1>/* (receive and change chains, BIP389)');
+  const path = key.origin.path.map((v) => (v >= HARDENED_OFFSET ? `${v - HARDENED_OFFSET}h` : String(v))).join('/');
+  return { fingerprint: key.origin.fingerprint, path, xpub: key.text };
+}
+
+/**
+ * Parses a vault descriptor: exactly wsh(sortedmulti(m, [fp/48h/c h/a h/2h]xpub/<0;1>/*, ...))
+ * with a verified checksum (required), keys for `network`, 1 <= m <= n <= 15, distinct keys.
+ * `'` and `h` are both accepted as hardened markers.
+ */
+export function parseVaultDescriptor(text: string, network: NetworkName): MultisigVaultDescriptor {
+  networkParams(network);
+  const { root } = parseDescriptor(text, { requireChecksum: true });
+  if (root.type !== 'wsh' || root.inner.type !== 'sortedmulti') {
+    throw new ConclaveError('DESCRIPTOR_INVALID', 'descriptor: a vault descriptor is wsh(sortedmulti(m, ...))');
+  }
+  const d: MultisigVaultDescriptor = {
+    kind: 'wsh-sortedmulti', network, threshold: root.inner.threshold, keys: root.inner.keys.map(vaultKeyOrigin),
+  };
+  validateVault(d);
+  return d;
+}
+
+function body(d: MultisigVaultDescriptor, chain: string): string {
+  const keys = d.keys.map((k) => `[${k.fingerprint}/${k.path}]${k.xpub}/${chain}/*`);
+  return `wsh(sortedmulti(${d.threshold},${keys.join(',')}))`;
+}
+
+/** The canonical text: `h` markers, `<0;1>/*`, keys in order, with its checksum. */
+export function formatVaultDescriptor(d: MultisigVaultDescriptor): string {
+  validateVault(d);
+  return addChecksum(body(d, '<0;1>'));
+}
+
+/** The receive (`/0/*`) and change (`/1/*`) descriptors, as Bitcoin Core writes them. */
+export function singlePathDescriptors(d: MultisigVaultDescriptor): { receive: string; change: string } {
+  validateVault(d);
+  return { receive: addChecksum(body(d, '0')), change: addChecksum(body(d, '1')) };
+}
+
+/** Hex tagged hash of the canonical text, by which a vault is pinned. */
+export function descriptorHash(d: MultisigVaultDescriptor): string {
+  return taggedHashHex('Conclave/descriptor', utf8ToBytes(formatVaultDescriptor(d)));
+}
+
+/** The vault key whose account xpub is exactly `accountXpub`. */
+export function vaultKeyForAccount(d: MultisigVaultDescriptor, accountXpub: string): KeyOrigin | undefined {
+  return d.keys.find((k) => k.xpub === accountXpub);
+}
+
+// Chain keys (account xpub / change) by network version, change and xpub: addresses are derived
+// for every deposit scan and PSBT check, and each chain key costs a base58 decode, a point
+// decompression and a child derivation. Bounded so that a long-running coordinator stays small.
+const CHAIN_CACHE_LIMIT = 4096;
+const chainCache = new Map<string, HDKey>();
+
+function chainKey(xpub: string, change: 0 | 1, i: number, params: NetworkParams): HDKey {
+  const cacheKey = `${params.bip32.public}:${change}:${xpub}`;
+  let node = chainCache.get(cacheKey);
+  if (!node) {
+    node = accountKey(xpub, i, params).deriveChild(change);
+    if (chainCache.size >= CHAIN_CACHE_LIMIT) chainCache.delete(chainCache.keys().next().value as string);
+    chainCache.set(cacheKey, node);
+  }
+  return node;
+}
+
+/** The vault's script and address at `change`/`index`, with each key's derivation. */
+export function deriveVaultScript(d: MultisigVaultDescriptor, change: 0 | 1, index: number): DerivedVaultScript {
+  if (change !== 0 && change !== 1) throw new ConclaveError('VALIDATION_FAILED', `change must be 0 or 1, got ${String(change)}`);
+  if (!Number.isInteger(index) || index < 0 || index > MAX_INDEX) {
+    throw new ConclaveError('VALIDATION_FAILED', `index must be an integer in 0..${MAX_INDEX}, got ${index}`);
+  }
+  const params = networkParams(d.network);
+  if (!Number.isInteger(d.threshold) || d.threshold < 1 || d.threshold > d.keys.length || d.keys.length > MAX_VAULT_KEYS) {
+    throw new ConclaveError('DESCRIPTOR_INVALID', `descriptor: threshold ${d.threshold} of ${d.keys.length} keys is not a valid vault`);
+  }
+  const keys: VaultKeyDerivation[] = d.keys.map((k, i) => ({
+    pubkey: chainKey(k.xpub, change, i, params).deriveChild(index).publicKey as Uint8Array,
+    fingerprint: k.fingerprint,
+    path: [...bip48Path(k.path, i, params), change, index],
+  }));
+  keys.sort((a, b) => compareBytes(a.pubkey, b.pubkey));
+  // witness script: <m> <sorted pubkeys> <n> OP_CHECKMULTISIG; scriptPubKey: 0 <sha256(witnessScript)>
+  const witnessScript = multisigScript(d.threshold, keys.map((k) => k.pubkey), false);
+  const scriptPubKey = wshScript(witnessScript);
+  return { change, index, address: segwitAddress(scriptPubKey, params.bech32), scriptPubKey, witnessScript, keys };
+}
+
+/** Checks one BIP48 P2WSH account key as a member registers it, by the same rules as vault keys. */
+export function validateAccountKey(key: KeyOrigin, network: NetworkName): void {
+  validateVault({ kind: 'wsh-sortedmulti', network, threshold: 1, keys: [key] });
+}

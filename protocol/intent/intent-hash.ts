@@ -1,0 +1,17 @@
+/**
+ * The intent hash: what approvals and partial signatures commit to (DESIGN.md, withdrawal
+ * lifecycle). It is a BIP340 tagged hash of the RFC 8785 canonical form of the intent, so the
+ * coordinator and every signer compute the same 32 bytes from the same object.
+ *
+ * Callers MUST pass the intent as parsed by `withdrawalIntentSchema` (which fills the default
+ * empty memo): hashing an unparsed object that lacks `memo` gives another hash.
+ */
+import type { WithdrawalIntent } from '../api';
+import { canonicalBytes } from '../canonical-json';
+import { taggedHashHex } from '../hashing';
+
+export const INTENT_HASH_TAG = 'Conclave/intent';
+
+export function intentHash(intent: WithdrawalIntent): string {
+  return taggedHashHex(INTENT_HASH_TAG, canonicalBytes(intent));
+}

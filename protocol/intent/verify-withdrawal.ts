@@ -1,0 +1,298 @@
+/**
+ * The signer's decision whether to sign a withdrawal (DESIGN.md invariant 3): a PSBT is signed
+ * only when it implements exactly the intent a pinned keyholder proposed and signed. The
+ * coordinator that relays all of this may be hostile, so every field it sends is checked here
+ * against the signer's pinned descriptor and member keys, its clock and its own journal.
+ *
+ * Pure: no clock, file or network access; the caller passes `now` and its journal. Every
+ * failed check adds a reason and checking goes on, so a refusal lists all that is wrong.
+ */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import type { WithdrawalIntent } from '../api';
+import { MESSAGE_TYPES, withdrawalIntentSchema } from '../api';
+import { parseSats } from '../amounts';
+import { canonicalJson } from '../canonical-json';
+import { deriveVaultScript, type MultisigVaultDescriptor } from '../descriptor';
+import { verifyEnvelope } from '../envelope';
+import { ConclaveError } from '../errors';
+import { identityFingerprint } from '../identity';
+import type { NetworkName } from '../network';
+import { addressToScript, inspectPsbt, type PsbtSummary, type VaultScriptOracle } from '../psbt';
+import { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
+import { intentHash } from './intent-hash';
+import { journalConflicts, outpointKey, type SigningRecord } from './signing-journal';
+
+/**
+ * Slack on the intent's fee rate. The coordinator sets the fee from its own estimate of the
+ * signed size; this check divides by ours (psbt/vsize.ts, counting 72-byte signatures). The two
+ * estimates of one transaction can differ by a few vbytes (signature length assumptions, weight
+ * rounding), which on a small transaction is a few percent. 5% absorbs that disagreement
+ * without letting a meaningful overpayment through; `maxFee` still caps the absolute loss.
+ */
+export const FEE_RATE_SLACK_PERCENT = 5n;
+/**
+ * Highest change index accepted. A change output at index 2^31-1 is still the vault's, but no
+ * wallet that scans with a gap limit (Sparrow, Core) would ever find it: the money would vanish
+ * from every watcher's view. Coordinators hand out change indexes in order, far below this.
+ */
+export const MAX_CHANGE_INDEX = 100_000;
+/** nLockTime values from 500,000,000 up are Unix times (BIP65); Conclave only uses heights. */
+const LOCKTIME_THRESHOLD = 500_000_000;
+/** Final, anti-fee-sniping, and RBF-signalling (BIP125) sequences; anything lower is a relative timelock (BIP68). */
+const ACCEPTED_SEQUENCES = new Set([0xffffffff, 0xfffffffe, 0xfffffffd]);
+const SIGHASH_ALL = 0x01;
+
+export interface WithdrawalToVerify {
+  id: string;
+  intent: unknown;
+  intentHash: string;
+  /** The proposer's signed `withdrawal.propose` envelope, whose body must be the intent. */
+  proposal: unknown;
+  /** Base64 PSBT (BIP174 v0). */
+  psbt: string;
+}
+
+export interface PinnedVaultForSigning {
+  vaultId: string;
+  descriptor: MultisigVaultDescriptor;
+  /** Identity keys of the vault's keyholders, as this signer pinned them. */
+  memberKeys: readonly string[];
+}
+
+export interface VerifyWithdrawalInput {
+  withdrawal: WithdrawalToVerify;
+  pinned: PinnedVaultForSigning;
+  network: NetworkName;
+  now: Date;
+  journal: readonly SigningRecord[];
+}
+
+export interface WithdrawalSummary {
+  withdrawalId: string;
+  vaultId: string;
+  intentHash: string;
+  unsignedTxid: string;
+  requestId: string;
+  memo: string;
+  expiresAt: string;
+  /** Identity key and fingerprint of the keyholder who signed the proposal. */
+  proposer: { identityKey: string; fingerprint: string };
+  destinations: Array<{ address: string; amount: bigint }>;
+  change: Array<{ address: string; amount: bigint; index: number }>;
+  inputs: Array<{ txid: string; vout: number; amount: bigint; change: 0 | 1; index: number }>;
+  totalIn: bigint;
+  fee: bigint;
+  maxFee: bigint;
+  vsize: number;
+  /** sat/vB at the estimated signed size, and the intent's rate it was checked against. */
+  feeRate: number;
+  intentFeeRate: string;
+  locktime: number;
+}
+
+export type VerifyWithdrawalResult =
+  | { ok: true; summary: WithdrawalSummary; inputsToSign: number[] }
+  | { ok: false; reasons: string[] };
+
+export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): VerifyWithdrawalResult {
+  const { withdrawal, pinned, network, now } = input;
+  const reasons: string[] = [];
+  const intent = checkIntent(input, reasons);
+  const proposer = checkProposal(input, intent, reasons);
+
+  if (pinned.descriptor.network !== network) {
+    reasons.push(`vault: the pinned descriptor is for ${pinned.descriptor.network}, this signer runs on ${network}`);
+  }
+  if (intent !== null) {
+    if (intent.vaultId !== pinned.vaultId) reasons.push(`intent.vaultId: ${intent.vaultId} is not the pinned vault ${pinned.vaultId}`);
+    if (intent.network !== network) reasons.push(`intent.network: ${intent.network}, but this signer runs on ${network}`);
+    if (!(Date.parse(intent.expiresAt) > now.getTime())) reasons.push(`intent.expiresAt: the intent expired at ${intent.expiresAt}`);
+  }
+
+  let summary: PsbtSummary | null = null;
+  try {
+    summary = inspectPsbt(withdrawal.psbt, vaultOracle(pinned.descriptor), network);
+  } catch (error) {
+    reasons.push(error instanceof ConclaveError ? error.message : `psbt: cannot be inspected (${String(error)})`);
+  }
+  if (summary === null || intent === null) {
+    if (summary === null && reasons.length === 0) reasons.push('psbt: cannot be inspected');
+    return { ok: false, reasons };
+  }
+
+  const outputs = checkOutputs(intent, summary, network, reasons);
+  const inputs = checkInputs(summary, reasons);
+  checkTransaction(summary, reasons);
+  checkFee(intent, summary, reasons);
+  checkJournal(input, summary, reasons);
+
+  if (reasons.length > 0 || proposer === null) return { ok: false, reasons };
+  return {
+    ok: true,
+    inputsToSign: summary.inputs.map((i) => i.index),
+    summary: {
+      withdrawalId: withdrawal.id,
+      vaultId: intent.vaultId,
+      intentHash: withdrawal.intentHash,
+      unsignedTxid: summary.unsignedTxid,
+      requestId: intent.requestId,
+      memo: intent.memo,
+      expiresAt: intent.expiresAt,
+      proposer: { identityKey: proposer, fingerprint: identityFingerprint(proposer) },
+      destinations: outputs.destinations,
+      change: outputs.change,
+      inputs,
+      totalIn: summary.totalIn,
+      fee: summary.fee,
+      maxFee: BigInt(intent.maxFee),
+      vsize: summary.vsize,
+      feeRate: summary.feeRate,
+      intentFeeRate: intent.feeRate,
+      locktime: summary.locktime,
+    },
+  };
+}
+
+/** The intent must parse strictly, and the withdrawal's intent hash must be the hash of it. */
+function checkIntent({ withdrawal }: VerifyWithdrawalInput, reasons: string[]): WithdrawalIntent | null {
+  const parsed = withdrawalIntentSchema.safeParse(withdrawal.intent);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    reasons.push(`intent.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    return null;
+  }
+  const expected = intentHash(parsed.data);
+  if (withdrawal.intentHash !== expected) {
+    reasons.push(`intentHash: ${withdrawal.intentHash} is not the hash of the intent (${expected})`);
+  }
+  return parsed.data;
+}
+
+/** The proposal must be a valid withdrawal.propose envelope by a pinned keyholder, over this very intent. */
+function checkProposal({ withdrawal, pinned, now }: VerifyWithdrawalInput, intent: WithdrawalIntent | null, reasons: string[]): string | null {
+  let signer: string;
+  let body: unknown;
+  try {
+    // Stored evidence: the proposal's own short validity window has usually passed by the time
+    // keyholders sign; the intent's expiresAt bounds how long it may be acted on.
+    const envelope = verifyEnvelope(withdrawal.proposal, { now, expectedType: MESSAGE_TYPES.withdrawalPropose, checkTime: false });
+    signer = envelope.signer;
+    body = envelope.body;
+  } catch (error) {
+    reasons.push(`proposal: ${error instanceof ConclaveError ? error.message : 'cannot be verified'}`);
+    return null;
+  }
+  let ok = true;
+  if (!pinned.memberKeys.includes(signer)) {
+    reasons.push(`proposal: signed by ${identityFingerprint(signer)}, who is not a keyholder of the pinned vault`);
+    ok = false;
+  }
+  const proposed = withdrawalIntentSchema.safeParse(body);
+  if (!proposed.success) {
+    reasons.push('proposal: the signed body is not a valid withdrawal intent');
+    ok = false;
+  } else if (intent !== null && canonicalJson(proposed.data) !== canonicalJson(intent)) {
+    reasons.push('proposal: the signed intent differs from the intent this withdrawal carries');
+    ok = false;
+  }
+  return ok ? signer : null;
+}
+
+function vaultOracle(descriptor: MultisigVaultDescriptor): VaultScriptOracle {
+  return {
+    threshold: descriptor.threshold,
+    fingerprints: descriptor.keys.map((k) => k.fingerprint),
+    derive: (change, index) => deriveVaultScript(descriptor, change, index),
+  };
+}
+
+/**
+ * Outputs must be exactly the intent's outputs (same script and amount, each used once), plus
+ * outputs that are provably change: scripts of the pinned descriptor on the change chain.
+ */
+function checkOutputs(intent: WithdrawalIntent, summary: PsbtSummary, network: NetworkName, reasons: string[]) {
+  const unmatched = new Set(summary.outputs.map((o) => o.index));
+  const destinations: WithdrawalSummary['destinations'] = [];
+  intent.outputs.forEach((wanted, i) => {
+    let script: string;
+    let amount: bigint;
+    try {
+      script = bytesToHex(addressToScript(wanted.address, network, `intent.outputs[${i}].address`));
+      amount = parseSats(wanted.amount, `intent.outputs[${i}].amount`);
+    } catch (error) {
+      reasons.push(error instanceof ConclaveError ? error.message : `intent.outputs[${i}]: invalid`);
+      return;
+    }
+    const match = summary.outputs.find((o) => unmatched.has(o.index) && o.scriptPubKey === script && o.amount === amount);
+    if (match === undefined) {
+      reasons.push(`intent.outputs[${i}]: the PSBT does not pay ${amount} sat to ${wanted.address}`);
+      return;
+    }
+    unmatched.delete(match.index);
+    destinations.push({ address: wanted.address, amount });
+  });
+
+  const change: WithdrawalSummary['change'] = [];
+  for (const output of summary.outputs.filter((o) => unmatched.has(o.index))) {
+    const where = `psbt/output[${output.index}]`;
+    const pays = `${output.amount} sat to ${output.address ?? `script ${output.scriptPubKey}`}`;
+    if (output.vault === null) {
+      reasons.push(`${where}: pays ${pays}, which is neither in the intent nor change of this vault`);
+    } else if (output.vault.change !== 1) {
+      reasons.push(`${where}: pays ${pays}, a receive address of the vault, not its change chain`);
+    } else if (output.vault.index > MAX_CHANGE_INDEX) {
+      reasons.push(`${where}: change at index ${output.vault.index}, beyond ${MAX_CHANGE_INDEX}, where no wallet would look for it`);
+    } else {
+      change.push({ address: output.address ?? output.scriptPubKey, amount: output.amount, index: output.vault.index });
+    }
+  }
+  if (change.length > 1) reasons.push(`psbt: ${change.length} change outputs; a withdrawal has at most one`);
+  return { destinations, change };
+}
+
+/** Every input must be a coin of the vault, carry its full previous transaction and ask for SIGHASH_ALL only. */
+function checkInputs(summary: PsbtSummary, reasons: string[]): WithdrawalSummary['inputs'] {
+  const seen = new Set<string>();
+  const inputs: WithdrawalSummary['inputs'] = [];
+  for (const input of summary.inputs) {
+    const where = `psbt/input[${input.index}]`;
+    const outpoint = outpointKey(input.txid, input.vout);
+    if (seen.has(outpoint)) reasons.push(`${where}: spends ${outpoint} twice`);
+    seen.add(outpoint);
+    if (input.vault === null) reasons.push(`${where}: ${outpoint} is not a coin of this vault`);
+    if (!input.hasFullPrevTx) reasons.push(`${where}: no full previous transaction, so its amount is unproven`);
+    if (input.sighashTypes.some((t) => t !== SIGHASH_ALL)) {
+      reasons.push(`${where}: asks for sighash type(s) ${input.sighashTypes.join(', ')}; only SIGHASH_ALL is signed`);
+    }
+    if (!ACCEPTED_SEQUENCES.has(input.sequence)) {
+      reasons.push(`${where}: sequence 0x${input.sequence.toString(16)} sets a relative timelock (BIP68)`);
+    }
+    if (input.vault !== null) inputs.push({ txid: input.txid, vout: input.vout, amount: input.amount, ...input.vault });
+  }
+  return inputs;
+}
+
+function checkTransaction(summary: PsbtSummary, reasons: string[]): void {
+  if (summary.txVersion !== 1 && summary.txVersion !== 2) reasons.push(`psbt: transaction version ${summary.txVersion} is not standard`);
+  if (summary.locktime >= LOCKTIME_THRESHOLD) {
+    reasons.push(`psbt: locktime ${summary.locktime} is a timestamp; only block-height locktimes are signed`);
+  }
+}
+
+function checkFee(intent: WithdrawalIntent, summary: PsbtSummary, reasons: string[]): void {
+  const maxFee = BigInt(intent.maxFee);
+  if (summary.fee > maxFee) reasons.push(`fee: ${summary.fee} sat exceeds the intent's cap of ${maxFee} sat`);
+  const rate = feeRateToMsatPerVbyte(intent.feeRate, 'intent.feeRate');
+  if (!feeWithinRate(summary.fee, summary.vsize, rate, FEE_RATE_SLACK_PERCENT)) {
+    reasons.push(`fee: ${summary.fee} sat for about ${summary.vsize} vB is ${summary.feeRate.toFixed(2)} sat/vB, above the intent's ${intent.feeRate} sat/vB (+${FEE_RATE_SLACK_PERCENT}%)`);
+  }
+}
+
+function checkJournal({ withdrawal, journal }: VerifyWithdrawalInput, summary: PsbtSummary, reasons: string[]): void {
+  reasons.push(...journalConflicts({
+    withdrawalId: withdrawal.id,
+    intentHash: withdrawal.intentHash,
+    unsignedTxid: summary.unsignedTxid,
+    inputs: summary.inputs.map((i) => outpointKey(i.txid, i.vout)),
+  }, journal));
+}

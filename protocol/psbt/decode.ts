@@ -1,0 +1,110 @@
+/**
+ * Strict decoding of untrusted PSBT bytes (BIP174, version 0 only). @scure/btc-signer is the
+ * parser: against Bitcoin Core's rpc_psbt.json it rejects every PSBT Core rejects (STACK.md).
+ * Version 2 (BIP370) is refused as such: other wallets may send one, and they deserve to be told
+ * why, not "malformed". Every failure is a ConclaveError with a stable code, never a raw
+ * exception, because the bytes come from the coordinator, which may be hostile.
+ */
+import { base64 } from '@scure/base';
+import { RawPSBTV2 } from '@scure/btc-signer/psbt.js';
+import { Transaction } from '@scure/btc-signer/transaction.js';
+import { ConclaveError } from '../errors';
+import { type Prevout, verifyPrevouts } from './prevout';
+import { type RawPsbt, decodeRawPsbtV0, encodeRawPsbtV0, txidOf } from './raw';
+
+/**
+ * Largest PSBT accepted. Each input carries its full previous transaction, so a PSBT grows with
+ * the size of the transactions that funded the vault; 16 MiB holds hundreds of inputs funded by
+ * large transactions while bounding the memory a hostile sender can make us spend.
+ */
+export const MAX_PSBT_BYTES = 16 * 1024 * 1024;
+const MAGIC = [0x70, 0x73, 0x62, 0x74, 0xff]; // "psbt" 0xff
+
+/** A PSBT that passed `decodePsbt`, with the spent outputs already checked against their outpoints. */
+export interface DecodedPsbt {
+  readonly raw: RawPsbt;
+  readonly unsignedTxid: string;
+  /** Per input: the spent output (see prevout.ts), or null when the PSBT gives none. */
+  readonly prevouts: ReadonlyArray<Prevout | null>;
+}
+
+/** Base64 text, raw bytes, or an already decoded PSBT (so callers decode once per request). */
+export type PsbtLike = string | Uint8Array | DecodedPsbt;
+
+export interface DecodeOptions {
+  maxBytes?: number;
+}
+
+// Only objects made by decodePsbt count as decoded: a hand-built structure never skips the checks.
+const validated = new WeakSet<DecodedPsbt>();
+
+export function decodePsbt(input: string | Uint8Array, options: DecodeOptions = {}): DecodedPsbt {
+  const maxBytes = options.maxBytes ?? MAX_PSBT_BYTES;
+  const bytes = toBytes(input, maxBytes);
+  if (bytes.length > maxBytes) throw malformed(`larger than ${maxBytes} bytes`);
+  if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) throw malformed('missing the "psbt" magic bytes');
+
+  let raw: RawPsbt;
+  try {
+    raw = decodeRawPsbtV0(bytes);
+  } catch (v0Error) {
+    if (parsesAsVersion2(bytes)) {
+      throw new ConclaveError('PSBT_UNSUPPORTED_VERSION', 'psbt: only PSBT version 0 is supported (this is version 2)');
+    }
+    throw malformed(reason(v0Error));
+  }
+  if (raw.global.version !== undefined && raw.global.version !== 0) {
+    throw new ConclaveError('PSBT_UNSUPPORTED_VERSION', `psbt: only PSBT version 0 is supported (this is version ${raw.global.version})`);
+  }
+  const prevouts = verifyPrevouts(raw);
+  try {
+    // scure's transaction-level checks on top of the map coder: scripts match the scripts they
+    // hash to (redeem/witness), locktime fields, taproot fields. The object itself is not kept.
+    Transaction.fromPSBT(bytes);
+  } catch (error) {
+    throw malformed(reason(error));
+  }
+  const decoded: DecodedPsbt = Object.freeze({ raw, unsignedTxid: txidOf(raw.global.unsignedTx), prevouts: Object.freeze(prevouts) });
+  validated.add(decoded);
+  return decoded;
+}
+
+export function resolvePsbt(psbt: PsbtLike): DecodedPsbt {
+  if (typeof psbt === 'string' || psbt instanceof Uint8Array) return decodePsbt(psbt);
+  if (!validated.has(psbt)) throw new TypeError('psbt: expected base64, bytes or the result of decodePsbt');
+  return psbt;
+}
+
+export function encodePsbt(raw: RawPsbt): string {
+  return base64.encode(encodeRawPsbtV0(raw));
+}
+
+function toBytes(input: unknown, maxBytes: number): Uint8Array {
+  if (input instanceof Uint8Array) return input;
+  if (typeof input !== 'string') throw malformed('expected base64 text or bytes');
+  // Checked before decoding so an oversized string costs nothing to refuse.
+  if (input.length > Math.ceil(maxBytes / 3) * 4) throw malformed(`larger than ${maxBytes} bytes`);
+  try {
+    return base64.decode(input);
+  } catch (error) {
+    throw malformed(`not valid base64 (${reason(error)})`);
+  }
+}
+
+function parsesAsVersion2(bytes: Uint8Array): boolean {
+  try {
+    RawPSBTV2.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function malformed(why: string): ConclaveError {
+  return new ConclaveError('PSBT_MALFORMED', `psbt: ${why}`);
+}
+
+function reason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}

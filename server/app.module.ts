@@ -1,0 +1,41 @@
+/** The coordinator: one module wiring the feature folders (each holds its controller, service and entities). */
+import { type DynamicModule, Module } from '@nestjs/common';
+import { AuditController } from './audit/audit.controller';
+import { AuditService } from './audit/audit.service';
+import { Clock, Random } from './common/clock';
+import { APP_CONFIG, type AppConfig } from './config/config';
+import { DatabaseModule } from './database/database.module';
+import { DepositsController } from './deposits/deposits.controller';
+import { DepositsService } from './deposits/deposits.service';
+import { UtxoRepository } from './deposits/utxo.repository';
+import { SignerHub } from './events/signer-hub';
+import { HealthController } from './health/health.controller';
+import { MembersController } from './members/members.controller';
+import { MembersService } from './members/members.service';
+import { EnvelopeVerifier } from './replay/envelope-verifier';
+import { SignaturesService } from './signing/signatures.service';
+import { VaultScripts } from './vaults/vault-scripts';
+import { VaultsController } from './vaults/vaults.controller';
+import { VaultsRepository } from './vaults/vaults.repository';
+import { VaultsService } from './vaults/vaults.service';
+import { WithdrawalsController } from './withdrawals/withdrawals.controller';
+import { WithdrawalsRepository } from './withdrawals/withdrawals.repository';
+import { WithdrawalsService } from './withdrawals/withdrawals.service';
+
+@Module({})
+export class AppModule {
+  static forConfig(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [{ module: ConfigHolder, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] }, DatabaseModule],
+      controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController],
+      providers: [
+        Clock, Random, EnvelopeVerifier, AuditService, SignerHub, MembersService, VaultScripts, VaultsRepository, VaultsService,
+        UtxoRepository, DepositsService, WithdrawalsRepository, WithdrawalsService, SignaturesService,
+      ],
+    };
+  }
+}
+
+@Module({})
+class ConfigHolder {}

@@ -1,0 +1,40 @@
+/**
+ * Builds a running coordinator from a configuration: used by `main.ts` and by tests that
+ * need a real server in-process. JSON logs, strict body size, one error filter, OpenAPI at
+ * /api/docs, the signer WebSocket at /ws.
+ */
+import type { Server } from 'node:http';
+import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import 'reflect-metadata';
+import { AppModule } from './app.module';
+import { ConclaveErrorFilter } from './common/error.filter';
+import type { AppConfig } from './config/config';
+import { SignerHub } from './events/signer-hub';
+import { VERSION } from './health/health.controller';
+
+const LEVELS: Record<AppConfig['logLevel'], LogLevel[]> = {
+  error: ['fatal', 'error'],
+  warn: ['fatal', 'error', 'warn'],
+  log: ['fatal', 'error', 'warn', 'log'],
+  debug: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
+};
+
+export async function createCoordinator(config: AppConfig): Promise<INestApplication> {
+  const logger = new ConsoleLogger('Conclave', { json: config.logFormat === 'json', logLevels: LEVELS[config.logLevel], colors: false });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forConfig(config), { logger, bodyParser: false });
+  // Large consolidations carry many full previous transactions; 5 MB bounds a request.
+  app.useBodyParser('json', { limit: '5mb', strict: true });
+  app.useGlobalFilters(new ConclaveErrorFilter());
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(app, new DocumentBuilder()
+    .setTitle('Conclave coordinator API')
+    .setDescription('State-changing requests are signed envelopes; errors are {error:{code,message}} with stable codes.')
+    .setVersion(VERSION)
+    .build());
+  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs/openapi.json' });
+  app.get(SignerHub).attach(app.getHttpServer() as Server);
+  return app;
+}

@@ -1,0 +1,60 @@
+/**
+ * Coordinator configuration, read once from the environment and validated: a wrong value
+ * stops start-up with a message naming the variable, instead of surfacing later.
+ */
+import { z } from 'zod';
+import { NETWORK_NAMES } from '../../protocol/network';
+
+const envSchema = z.object({
+  CONCLAVE_HOST: z.string().min(1).default('127.0.0.1'),
+  CONCLAVE_PORT: z.coerce.number().int().min(0).max(65535).default(8650),
+  CONCLAVE_DATA_DIR: z.string().min(1).default('./.conclave-data'),
+  CONCLAVE_NETWORK: z.enum(NETWORK_NAMES).default('regtest'),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  /** Postgres schema to use; lets several test runs share one database. */
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+  CONCLAVE_LOG_FORMAT: z.enum(['json', 'text']).default('json'),
+  CONCLAVE_LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug']).default('log'),
+  /** Smallest fee rate (sat/vB) the coordinator builds with; recent Core relays 0.1 sat/vB. */
+  CONCLAVE_MIN_FEE_RATE: z.coerce.number().min(0.1).max(10_000).default(1),
+  /** Addresses derived ahead of the last used one on each chain (BIP44 gap limit). */
+  CONCLAVE_GAP_LIMIT: z.coerce.number().int().min(1).max(1000).default(20),
+});
+
+export type AppConfig = {
+  host: string;
+  port: number;
+  dataDir: string;
+  network: (typeof NETWORK_NAMES)[number];
+  databaseUrl?: string;
+  databaseSchema?: string;
+  logFormat: 'json' | 'text';
+  logLevel: 'error' | 'warn' | 'log' | 'debug';
+  minFeeRate: number;
+  gapLimit: number;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    host: e.CONCLAVE_HOST,
+    port: e.CONCLAVE_PORT,
+    dataDir: e.CONCLAVE_DATA_DIR,
+    network: e.CONCLAVE_NETWORK,
+    databaseUrl: e.DATABASE_URL,
+    databaseSchema: e.DATABASE_SCHEMA,
+    logFormat: e.CONCLAVE_LOG_FORMAT,
+    logLevel: e.CONCLAVE_LOG_LEVEL,
+    minFeeRate: e.CONCLAVE_MIN_FEE_RATE,
+    gapLimit: e.CONCLAVE_GAP_LIMIT,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

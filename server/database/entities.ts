@@ -1,0 +1,19 @@
+/** Every TypeORM entity of the coordinator; migrations are generated from this list. */
+import { AuditEventEntity } from '../audit/audit-event.entity';
+import { AuditHeadEntity } from '../audit/audit-head.entity';
+import { RawTransactionEntity } from '../deposits/raw-transaction.entity';
+import { UtxoEntity } from '../deposits/utxo.entity';
+import { MemberEntity } from '../members/member.entity';
+import { UsedNonceEntity } from '../replay/used-nonce.entity';
+import { PartialSignatureEntity } from '../signing/partial-signature.entity';
+import { AddressEntity } from '../vaults/address.entity';
+import { VaultConfirmationEntity } from '../vaults/vault-confirmation.entity';
+import { VaultMemberEntity } from '../vaults/vault-member.entity';
+import { VaultEntity } from '../vaults/vault.entity';
+import { WithdrawalEntity } from '../withdrawals/withdrawal.entity';
+
+export const ENTITIES = [
+  MemberEntity, VaultEntity, VaultMemberEntity, VaultConfirmationEntity, AddressEntity,
+  UtxoEntity, RawTransactionEntity, WithdrawalEntity, PartialSignatureEntity,
+  AuditEventEntity, AuditHeadEntity, UsedNonceEntity,
+];

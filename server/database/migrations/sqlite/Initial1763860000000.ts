@@ -1,0 +1,46 @@
+/** SQLite schema: generated from the entities by server/database/generate-migrations.ts. */
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class Initial1763860000000 implements MigrationInterface {
+  name = 'Initial1763860000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    for (const sql of [
+      "CREATE TABLE \"audit_events\" (\"seq\" integer PRIMARY KEY NOT NULL, \"kind\" varchar(48) NOT NULL, \"actor\" varchar(64), \"subject\" varchar(36), \"payload\" text NOT NULL, \"evidence\" text, \"prev_hash\" varchar(64) NOT NULL, \"hash\" varchar(64) NOT NULL, \"created_at\" varchar(32) NOT NULL)",
+      "CREATE TABLE \"audit_head\" (\"id\" integer PRIMARY KEY NOT NULL, \"seq\" integer NOT NULL, \"hash\" varchar(64) NOT NULL)",
+      "CREATE TABLE \"raw_transactions\" (\"txid\" varchar(64) PRIMARY KEY NOT NULL, \"hex\" text NOT NULL, \"created_at\" varchar(32) NOT NULL)",
+      "CREATE TABLE \"utxos\" (\"txid\" varchar(64) NOT NULL, \"vout\" integer NOT NULL, \"vault_id\" varchar(36) NOT NULL, \"amount\" varchar(20) NOT NULL, \"address\" varchar(100) NOT NULL, \"change\" integer NOT NULL, \"idx\" integer NOT NULL, \"status\" varchar(16) NOT NULL, \"reserved_by\" varchar(36), \"created_at\" varchar(32) NOT NULL, PRIMARY KEY (\"txid\", \"vout\"))",
+      "CREATE INDEX \"IDX_6651715731cad0e8e4439e7801\" ON \"utxos\" (\"vault_id\", \"status\") ",
+      "CREATE TABLE \"members\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"name\" varchar(80) NOT NULL, \"identity_key\" varchar(64) NOT NULL, \"network\" varchar(16) NOT NULL, \"account_fingerprint\" varchar(8) NOT NULL, \"account_path\" varchar(64) NOT NULL, \"account_xpub\" varchar(120) NOT NULL, \"join_envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, CONSTRAINT \"UQ_ce578ea3d0ab66eb81bb0b07761\" UNIQUE (\"identity_key\"), CONSTRAINT \"UQ_5396dbdc1c35995acafd88eb0f8\" UNIQUE (\"account_xpub\"))",
+      "CREATE TABLE \"used_nonces\" (\"id\" varchar(100) PRIMARY KEY NOT NULL, \"type\" varchar(32) NOT NULL, \"expires_at\" varchar(32) NOT NULL)",
+      "CREATE TABLE \"partial_signatures\" (\"withdrawal_id\" varchar(36) NOT NULL, \"identity_key\" varchar(64) NOT NULL, \"signatures\" text NOT NULL, \"envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, PRIMARY KEY (\"withdrawal_id\", \"identity_key\"))",
+      "CREATE TABLE \"addresses\" (\"vault_id\" varchar(36) NOT NULL, \"change\" integer NOT NULL, \"idx\" integer NOT NULL, \"address\" varchar(100) NOT NULL, \"script_pubkey\" varchar(140) NOT NULL, PRIMARY KEY (\"vault_id\", \"change\", \"idx\"))",
+      "CREATE UNIQUE INDEX \"IDX_69b31ba33682e27f43b4754126\" ON \"addresses\" (\"address\") ",
+      "CREATE TABLE \"vault_confirmations\" (\"vault_id\" varchar(36) NOT NULL, \"identity_key\" varchar(64) NOT NULL, \"first_address\" varchar(100) NOT NULL, \"envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, PRIMARY KEY (\"vault_id\", \"identity_key\"))",
+      "CREATE TABLE \"vault_members\" (\"vault_id\" varchar(36) NOT NULL, \"position\" integer NOT NULL, \"member_id\" varchar(36) NOT NULL, PRIMARY KEY (\"vault_id\", \"position\"))",
+      "CREATE TABLE \"vaults\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"name\" varchar(80) NOT NULL, \"network\" varchar(16) NOT NULL, \"threshold\" integer NOT NULL, \"descriptor\" text NOT NULL, \"descriptor_hash\" varchar(64) NOT NULL, \"created_by\" varchar(64) NOT NULL, \"create_envelope\" text NOT NULL, \"next_receive_index\" integer NOT NULL DEFAULT (0), \"next_change_index\" integer NOT NULL DEFAULT (0), \"created_at\" varchar(32) NOT NULL, CONSTRAINT \"UQ_97a2870214790a871bbcff6a7d0\" UNIQUE (\"descriptor_hash\"))",
+      "CREATE TABLE \"withdrawals\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"vault_id\" varchar(36) NOT NULL, \"request_id\" varchar(64) NOT NULL, \"state\" varchar(24) NOT NULL, \"intent\" text NOT NULL, \"intent_hash\" varchar(64) NOT NULL, \"proposal_envelope\" text NOT NULL, \"proposed_by\" varchar(64) NOT NULL, \"psbt\" text NOT NULL, \"unsigned_txid\" varchar(64) NOT NULL, \"fee\" varchar(20) NOT NULL, \"txid\" varchar(64), \"tx_hex\" text, \"created_at\" varchar(32) NOT NULL, \"updated_at\" varchar(32) NOT NULL)",
+      "CREATE UNIQUE INDEX \"IDX_16ff937079eea7678575d618cb\" ON \"withdrawals\" (\"vault_id\", \"request_id\") ",
+    ]) await queryRunner.query(sql);
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    for (const sql of [
+      "DROP INDEX \"IDX_16ff937079eea7678575d618cb\"",
+      "DROP TABLE \"withdrawals\"",
+      "DROP TABLE \"vaults\"",
+      "DROP TABLE \"vault_members\"",
+      "DROP TABLE \"vault_confirmations\"",
+      "DROP INDEX \"IDX_69b31ba33682e27f43b4754126\"",
+      "DROP TABLE \"addresses\"",
+      "DROP TABLE \"partial_signatures\"",
+      "DROP TABLE \"used_nonces\"",
+      "DROP TABLE \"members\"",
+      "DROP INDEX \"IDX_6651715731cad0e8e4439e7801\"",
+      "DROP TABLE \"utxos\"",
+      "DROP TABLE \"raw_transactions\"",
+      "DROP TABLE \"audit_head\"",
+      "DROP TABLE \"audit_events\"",
+    ]) await queryRunner.query(sql);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * Coin reservation (invariant 5). A coin moves from `available` to `reserved` only by a
+ * conditional update that names its expected status: of two concurrent withdrawals wanting
+ * the same coin, exactly one update matches a row; the other fails and rolls back whole.
+ */
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { ConclaveError } from '../../protocol/errors';
+import { UtxoEntity } from './utxo.entity';
+
+@Injectable()
+export class UtxoRepository {
+  available(manager: EntityManager, vaultId: string): Promise<UtxoEntity[]> {
+    return manager.getRepository(UtxoEntity).find({ where: { vaultId, status: 'available' } });
+  }
+
+  reservedBy(manager: EntityManager, withdrawalId: string): Promise<UtxoEntity[]> {
+    return manager.getRepository(UtxoEntity).find({ where: { reservedBy: withdrawalId } });
+  }
+
+  async reserve(manager: EntityManager, coins: Array<{ txid: string; vout: number }>, withdrawalId: string): Promise<void> {
+    for (const coin of coins) {
+      const result = await manager.createQueryBuilder().update(UtxoEntity)
+        .set({ status: 'reserved', reservedBy: withdrawalId })
+        .where('txid = :txid AND vout = :vout AND status = :status', { txid: coin.txid, vout: coin.vout, status: 'available' })
+        .execute();
+      if (result.affected !== 1) {
+        throw new ConclaveError('INSUFFICIENT_FUNDS', `coin ${coin.txid}:${coin.vout} was reserved by another withdrawal meanwhile; retry`);
+      }
+    }
+  }
+
+  async markSpent(manager: EntityManager, withdrawalId: string): Promise<void> {
+    await manager.getRepository(UtxoEntity).update({ reservedBy: withdrawalId, status: 'reserved' }, { status: 'spent' });
+  }
+}

@@ -1,0 +1,33 @@
+/** Liveness and readiness for operators and load balancers, plus public coordinator facts. */
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { dialectOf } from '../database/data-source-options';
+import { SignerHub } from '../events/signer-hub';
+
+export const VERSION = '0.1.0';
+
+@ApiTags('health')
+@Controller()
+export class HealthController {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, private readonly dataSource: DataSource, private readonly hub: SignerHub) {}
+
+  @Get('health')
+  async health(@Res({ passthrough: true }) res: Response) {
+    let database: 'ok' | 'unavailable' = 'ok';
+    try {
+      await this.dataSource.query('SELECT 1');
+    } catch {
+      database = 'unavailable';
+    }
+    res.status(database === 'ok' ? 200 : 503);
+    return { status: database === 'ok' ? 'ok' : 'degraded', database, dialect: dialectOf(this.config), network: this.config.network, signersConnected: this.hub.connectedCount };
+  }
+
+  @Get('api/v1/info')
+  info() {
+    return { name: 'Conclave coordinator', version: VERSION, network: this.config.network, chain: 'offline' };
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Partial signatures from keyholders. Each submission is a signed envelope; every signature
+ * in it is checked against the BIP143 sighash and against the submitting member's own key
+ * for that input before it is stored. When the vault's threshold is reached the
+ * transaction is finalized; in offline mode it is then `exported` for a hot machine.
+ */
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { MESSAGE_TYPES, type PartialSignature, type WithdrawalSignature, type WithdrawalView, withdrawalSignatureSchema } from '../../protocol/api';
+import { canonicalJson } from '../../protocol/canonical-json';
+import { ConclaveError } from '../../protocol/errors';
+import { finalizeWithSignatures, inspectPsbt, verifyPartialSignatures } from '../../protocol/psbt';
+import type { NetworkName } from '../../protocol/network';
+import { AuditService } from '../audit/audit.service';
+import { Clock } from '../common/clock';
+import { parseWith } from '../common/parse-body';
+import { TransactionRunner } from '../database/transaction-runner';
+import { UtxoRepository } from '../deposits/utxo.repository';
+import { SignerHub } from '../events/signer-hub';
+import { MemberEntity } from '../members/member.entity';
+import { EnvelopeVerifier } from '../replay/envelope-verifier';
+import { VaultScripts } from '../vaults/vault-scripts';
+import type { VaultEntity } from '../vaults/vault.entity';
+import { VaultsRepository } from '../vaults/vaults.repository';
+import type { WithdrawalEntity } from '../withdrawals/withdrawal.entity';
+import { WithdrawalsRepository } from '../withdrawals/withdrawals.repository';
+import { PartialSignatureEntity } from './partial-signature.entity';
+
+@Injectable()
+export class SignaturesService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly envelopes: EnvelopeVerifier,
+    private readonly audit: AuditService,
+    private readonly vaults: VaultsRepository,
+    private readonly scripts: VaultScripts,
+    private readonly utxos: UtxoRepository,
+    private readonly withdrawals: WithdrawalsRepository,
+    private readonly hub: SignerHub,
+    private readonly clock: Clock,
+  ) {}
+
+  async submit(withdrawalId: string, input: unknown): Promise<WithdrawalView> {
+    const outcome = await this.tx.run(async (manager) => {
+      const envelope = await this.envelopes.consume<WithdrawalSignature>(manager, input, MESSAGE_TYPES.withdrawalSignature);
+      const body = parseWith(withdrawalSignatureSchema, envelope.body, 'envelope.body');
+      if (body.withdrawalId !== withdrawalId) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.withdrawalId: does not match the route');
+      const withdrawal = await this.withdrawals.find(withdrawalId, manager);
+      const vault = await this.vaults.find(withdrawal.vaultId, manager);
+      const member = await manager.getRepository(MemberEntity).findOne({ where: { identityKey: envelope.signer } });
+      if (!member || !(await this.vaults.isMember(manager, vault.id, member.identityKey))) {
+        throw new ConclaveError('SIGNER_NOT_IN_VAULT', 'the submitting identity key is not a keyholder of this vault');
+      }
+      const repo = manager.getRepository(PartialSignatureEntity);
+      if (await repo.findOne({ where: { withdrawalId, identityKey: member.identityKey } })) return { finalized: false, count: -1, vault };
+      if (withdrawal.state !== 'signing') throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: is ${withdrawal.state}, not signing`);
+      if (body.intentHash !== withdrawal.intentHash) throw new ConclaveError('PSBT_MISMATCH', 'envelope.body.intentHash: signatures are for another intent');
+      if (body.unsignedTxid !== withdrawal.unsignedTxid) throw new ConclaveError('PSBT_MISMATCH', 'envelope.body.unsignedTxid: signatures are for another transaction');
+      this.checkSignatures(withdrawal, vault, member, body.partialSigs);
+      const now = this.clock.now().toISOString();
+      await repo.insert({ withdrawalId, identityKey: member.identityKey, signatures: canonicalJson(body.partialSigs), envelope: canonicalJson(envelope), createdAt: now });
+      const all = await repo.find({ where: { withdrawalId } });
+      await this.audit.append(manager, { kind: 'signature.received', actor: member.identityKey, subject: withdrawalId, payload: { count: all.length, threshold: vault.threshold }, evidence: envelope });
+      if (all.length >= vault.threshold) await this.finalize(manager, withdrawal, vault, all, now);
+      return { finalized: all.length >= vault.threshold, count: all.length, vault, signer: member.identityKey };
+    });
+    if (outcome.count > 0) {
+      await this.hub.publishToVault(outcome.vault.id, { kind: 'signature.received', vaultId: outcome.vault.id, withdrawalId, identityKey: outcome.signer!, count: outcome.count, threshold: outcome.vault.threshold });
+    }
+    if (outcome.finalized) {
+      await this.hub.publishToVault(outcome.vault.id, { kind: 'withdrawal.state', vaultId: outcome.vault.id, withdrawalId, state: 'exported' });
+    }
+    const head = await this.audit.head();
+    this.hub.publishToAll({ kind: 'audit.head', seq: head.seq, hash: head.hash });
+    return this.withdrawals.view(withdrawalId);
+  }
+
+  /**
+   * Every input must carry exactly one signature by this member's own key for that input:
+   * a valid signature by another keyholder's key would let one person count twice.
+   */
+  private checkSignatures(withdrawal: WithdrawalEntity, vault: VaultEntity, member: MemberEntity, sigs: PartialSignature[]): void {
+    const summary = inspectPsbt(withdrawal.psbt, this.scripts.oracle(vault), vault.network as NetworkName);
+    const seen = new Set<number>();
+    for (const [i, sig] of sigs.entries()) {
+      const input = summary.inputs[sig.input];
+      if (!input?.vault) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs[${i}]: input ${sig.input} does not exist`);
+      if (seen.has(sig.input)) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs[${i}]: second signature for input ${sig.input}`);
+      seen.add(sig.input);
+      const script = this.scripts.derive(vault, input.vault.change, input.vault.index);
+      const own = script.keys.find((k) => k.fingerprint === member.accountFingerprint && pathStartsWith(k.path, member.accountPath));
+      const ownHex = own ? Buffer.from(own.pubkey).toString('hex') : null;
+      if (sig.pubkey !== ownHex) {
+        throw new ConclaveError('SIGNER_NOT_IN_VAULT', `psbt/input[${sig.input}]: key ${sig.pubkey} is not ${member.name}'s key for this input`);
+      }
+    }
+    if (seen.size !== summary.inputs.length) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs: ${seen.size} of ${summary.inputs.length} inputs signed`);
+    verifyPartialSignatures(withdrawal.psbt, sigs, this.scripts.oracle(vault));
+  }
+
+  private async finalize(manager: EntityManager, withdrawal: WithdrawalEntity, vault: VaultEntity, rows: PartialSignatureEntity[], now: string): Promise<void> {
+    const sigs = rows.flatMap((r) => JSON.parse(r.signatures) as PartialSignature[]);
+    const final = finalizeWithSignatures(withdrawal.psbt, sigs, vault.threshold);
+    await this.withdrawals.transition(manager, withdrawal.id, 'signing', 'signed', now, { txid: final.txid, txHex: final.txHex });
+    await this.audit.append(manager, { kind: 'withdrawal.signed', subject: withdrawal.id, payload: { txid: final.txid, signers: rows.map((r) => r.identityKey) } });
+    // Offline chain mode: nothing is broadcast here; the final transaction waits for a hot machine.
+    await this.withdrawals.transition(manager, withdrawal.id, 'signed', 'exported', now);
+    await this.utxos.markSpent(manager, withdrawal.id);
+    await this.audit.append(manager, { kind: 'withdrawal.exported', subject: withdrawal.id, payload: { txid: final.txid } });
+  }
+}
+
+function pathStartsWith(path: number[], origin: string): boolean {
+  const prefix = origin.split('/').map((s) => Number.parseInt(s, 10) + 0x80000000);
+  return prefix.every((step, i) => path[i] === step);
+}
+

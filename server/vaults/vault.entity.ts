@@ -1,0 +1,40 @@
+/** A P2WSH sortedmulti vault and the evidence by which it was created. */
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+@Entity('vaults')
+export class VaultEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 80 })
+  name!: string;
+
+  @Column({ type: 'varchar', length: 16 })
+  network!: string;
+
+  @Column({ type: 'integer' })
+  threshold!: number;
+
+  /** Canonical descriptor text with checksum. */
+  @Column({ type: 'text' })
+  descriptor!: string;
+
+  @Column({ name: 'descriptor_hash', type: 'varchar', length: 64, unique: true })
+  descriptorHash!: string;
+
+  @Column({ name: 'created_by', type: 'varchar', length: 64 })
+  createdBy!: string;
+
+  @Column({ name: 'create_envelope', type: 'text' })
+  createEnvelope!: string;
+
+  /** Next unused index on the receive (0) and change (1) chains. */
+  @Column({ name: 'next_receive_index', type: 'integer', default: 0 })
+  nextReceiveIndex!: number;
+
+  @Column({ name: 'next_change_index', type: 'integer', default: 0 })
+  nextChangeIndex!: number;
+
+  @Column({ name: 'created_at', type: 'varchar', length: 32 })
+  createdAt!: string;
+}

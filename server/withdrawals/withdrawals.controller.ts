@@ -1,0 +1,51 @@
+/** Routes for withdrawals: propose, show, list, signatures, final transaction. */
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { z } from 'zod';
+import { WITHDRAWAL_STATES, withdrawalIntentSchema, withdrawalSignatureSchema } from '../../protocol/api';
+import { envelopeSchemaFor } from '../common/openapi';
+import { parseWith } from '../common/parse-body';
+import { SignaturesService } from '../signing/signatures.service';
+import { WithdrawalsService } from './withdrawals.service';
+
+const listQuery = z.object({ state: z.enum(WITHDRAWAL_STATES).optional() });
+
+@ApiTags('withdrawals')
+@Controller('api/v1')
+export class WithdrawalsController {
+  constructor(private readonly withdrawals: WithdrawalsService, private readonly signatures: SignaturesService) {}
+
+  @Post('vaults/:id/withdrawals')
+  @ApiOperation({ summary: 'Propose a withdrawal: a withdrawal.propose envelope whose body is the intent. 201 when created, 200 when the same requestId and content exist.' })
+  @ApiBody({ schema: envelopeSchemaFor('withdrawal.propose', withdrawalIntentSchema) })
+  async propose(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown, @Res({ passthrough: true }) res: Response) {
+    const { created, withdrawal } = await this.withdrawals.propose(id, body);
+    res.status(created ? 201 : 200);
+    return withdrawal;
+  }
+
+  @Get('vaults/:id/withdrawals')
+  list(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: unknown) {
+    return this.withdrawals.listForVault(id, parseWith(listQuery, query, 'query').state);
+  }
+
+  @Get('withdrawals/:id')
+  get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.withdrawals.get(id);
+  }
+
+  @Post('withdrawals/:id/signatures')
+  @HttpCode(200)
+  @ApiOperation({ summary: "Submit a keyholder's partial signatures (withdrawal.signature envelope)" })
+  @ApiBody({ schema: envelopeSchemaFor('withdrawal.signature', withdrawalSignatureSchema) })
+  sign(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
+    return this.signatures.submit(id, body);
+  }
+
+  @Get('withdrawals/:id/transaction')
+  @ApiOperation({ summary: 'The final signed transaction (hex) once the threshold is reached' })
+  transaction(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.withdrawals.transaction(id);
+  }
+}

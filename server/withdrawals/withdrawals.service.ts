@@ -1,0 +1,174 @@
+/**
+ * Withdrawal proposals: the proposer's signed intent, coin selection and reservation, and the
+ * PSBT that implements the intent, all committed in one transaction before any signer hears
+ * of it. Until the policy engine lands (issue 5) a proposal goes straight to `signing`: the
+ * keyholders' signatures are the approvals.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { MESSAGE_TYPES, type WithdrawalIntent, type WithdrawalView, withdrawalIntentSchema } from '../../protocol/api';
+import { addressToScript, dustThreshold } from '../../protocol/address';
+import { parseSats } from '../../protocol/amounts';
+import { canonicalJson } from '../../protocol/canonical-json';
+import type { Envelope } from '../../protocol/envelope';
+import { ConclaveError } from '../../protocol/errors';
+import { intentHash } from '../../protocol/intent/intent-hash';
+import type { NetworkName } from '../../protocol/network';
+import { buildWithdrawalPsbt, inspectPsbt } from '../../protocol/psbt';
+import { AuditService } from '../audit/audit.service';
+import { Clock, Random } from '../common/clock';
+import { parseWith } from '../common/parse-body';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { TransactionRunner } from '../database/transaction-runner';
+import { RawTransactionEntity } from '../deposits/raw-transaction.entity';
+import { UtxoRepository } from '../deposits/utxo.repository';
+import { SignerHub } from '../events/signer-hub';
+import { EnvelopeVerifier } from '../replay/envelope-verifier';
+import { VaultScripts } from '../vaults/vault-scripts';
+import { VaultEntity } from '../vaults/vault.entity';
+import { VaultsRepository } from '../vaults/vaults.repository';
+import { selectCoins } from './coin-selection';
+import { WithdrawalEntity } from './withdrawal.entity';
+import { WithdrawalsRepository } from './withdrawals.repository';
+
+/** sequence 0xfffffffd: signals BIP125 replaceability, so a stuck withdrawal can be fee-bumped. */
+const RBF_SEQUENCE = 0xfffffffd;
+
+@Injectable()
+export class WithdrawalsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tx: TransactionRunner,
+    private readonly envelopes: EnvelopeVerifier,
+    private readonly audit: AuditService,
+    private readonly vaults: VaultsRepository,
+    private readonly scripts: VaultScripts,
+    private readonly utxos: UtxoRepository,
+    private readonly withdrawals: WithdrawalsRepository,
+    private readonly hub: SignerHub,
+    private readonly clock: Clock,
+    private readonly random: Random,
+  ) {}
+
+  /** Returns the withdrawal and whether it was created now (false: same request id and content). */
+  async propose(vaultId: string, input: unknown): Promise<{ created: boolean; withdrawal: WithdrawalView }> {
+    const outcome = await this.tx.run(async (manager) => {
+      // Idempotency is decided before the nonce is consumed, so a client may re-send the very
+      // same envelope after a lost answer and get the existing withdrawal back.
+      const signed = this.envelopes.check<WithdrawalIntent>(input, MESSAGE_TYPES.withdrawalPropose);
+      const intent = parseWith(withdrawalIntentSchema, signed.body, 'envelope.body');
+      const hash = intentHash(intent);
+      if (intent.vaultId !== vaultId) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.vaultId: does not match the route');
+      const vault = await this.vaults.find(vaultId, manager, true);
+      const existing = await this.withdrawals.findByRequest(manager, vaultId, intent.requestId);
+      if (existing) {
+        if (existing.intentHash !== hash) throw new ConclaveError('DUPLICATE_REQUEST', `requestId ${intent.requestId}: already used for another withdrawal`, { withdrawalId: existing.id });
+        return { created: false, id: existing.id };
+      }
+      const envelope = await this.envelopes.consume<WithdrawalIntent>(manager, input, MESSAGE_TYPES.withdrawalPropose);
+      if (!(await this.vaults.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the proposer is not a keyholder of this vault');
+      const id = this.random.uuid();
+      await this.createWithdrawal(manager, vault, envelope, intent, hash, id);
+      return { created: true, id };
+    });
+    const withdrawal = await this.withdrawals.view(outcome.id);
+    if (outcome.created) {
+      await this.hub.publishToVault(vaultId, { kind: 'signing.requested', vaultId, withdrawalId: outcome.id });
+      await this.publishHead();
+    }
+    return { created: outcome.created, withdrawal };
+  }
+
+  private async createWithdrawal(manager: EntityManager, vault: VaultEntity, envelope: Envelope<WithdrawalIntent>, intent: WithdrawalIntent, hash: string, id: string): Promise<void> {
+    const network = vault.network as NetworkName;
+    if (intent.network !== network) throw new ConclaveError('ADDRESS_WRONG_NETWORK', `envelope.body.network: the vault is on ${network}`);
+    const now = this.clock.now();
+    if (Date.parse(intent.expiresAt) <= now.getTime()) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.expiresAt: already passed');
+    if (Number(intent.feeRate) < this.config.minFeeRate) {
+      throw new ConclaveError('FEE_RATE_INVALID', `envelope.body.feeRate: ${intent.feeRate} sat/vB is below the minimum of ${this.config.minFeeRate}`);
+    }
+    const outputs = intent.outputs.map((o, i) => {
+      const script = addressToScript(o.address, network, `envelope.body.outputs[${i}].address`);
+      const amount = parseSats(o.amount, `envelope.body.outputs[${i}].amount`);
+      const dust = dustThreshold(script);
+      if (amount < dust) throw new ConclaveError('DUST_OUTPUT', `envelope.body.outputs[${i}].amount: ${amount} sats is below the dust limit of ${dust}`);
+      return { address: o.address, amount, script };
+    });
+    const descriptor = this.scripts.descriptorOf(vault);
+    const changeScript = this.scripts.derive(vault, 1, vault.nextChangeIndex);
+    const available = await this.utxos.available(manager, vault.id);
+    const selection = selectCoins({
+      coins: available.map((u) => ({ txid: u.txid, vout: u.vout, amount: BigInt(u.amount) })),
+      outputsTotal: outputs.reduce((sum, o) => sum + o.amount, 0n),
+      outputScriptLengths: outputs.map((o) => o.script.length),
+      changeScriptLength: changeScript.scriptPubKey.length,
+      changeDust: dustThreshold(changeScript.scriptPubKey),
+      feeRate: intent.feeRate,
+      threshold: descriptor.threshold,
+      keyCount: descriptor.keys.length,
+    });
+    if (!selection.ok) {
+      throw new ConclaveError('INSUFFICIENT_FUNDS', `vault ${vault.id}: ${selection.available} sats available, ${selection.needed} needed with the fee`, { available: selection.available.toString(), needed: selection.needed.toString() });
+    }
+    if (selection.fee > parseSats(intent.maxFee, 'envelope.body.maxFee')) {
+      throw new ConclaveError('FEE_RATE_INVALID', `envelope.body.maxFee: the fee would be ${selection.fee} sats, above the cap of ${intent.maxFee}`);
+    }
+    await this.utxos.reserve(manager, selection.inputs, id);
+    const byOutpoint = new Map(available.map((u) => [`${u.txid}:${u.vout}`, u]));
+    const inputs = await Promise.all(selection.inputs.map(async (coin) => {
+      const utxo = byOutpoint.get(`${coin.txid}:${coin.vout}`)!;
+      const prev = await manager.getRepository(RawTransactionEntity).findOneOrFail({ where: { txid: coin.txid } });
+      return { txid: coin.txid, vout: coin.vout, prevTxHex: prev.hex, script: this.scripts.derive(vault, utxo.change as 0 | 1, utxo.index) };
+    }));
+    if (selection.change > 0n) {
+      await manager.getRepository(VaultEntity).update({ id: vault.id }, { nextChangeIndex: vault.nextChangeIndex + 1 });
+      await this.vaults.ensureAddresses(manager, vault, 1, vault.nextChangeIndex + 1 + this.config.gapLimit);
+    }
+    const psbt = buildWithdrawalPsbt({
+      network,
+      inputs,
+      outputs: outputs.map((o) => ({ address: o.address, amount: o.amount })),
+      change: selection.change > 0n ? { script: changeScript, amount: selection.change } : undefined,
+      globalXpubs: descriptor.keys.map((k) => ({ xpub: k.xpub, fingerprint: k.fingerprint, path: originPath(k.path) })),
+      locktime: 0,
+      sequence: RBF_SEQUENCE,
+    });
+    const summary = inspectPsbt(psbt, this.scripts.oracle(vault), network);
+    const stamp = now.toISOString();
+    await manager.getRepository(WithdrawalEntity).insert({
+      id, vaultId: vault.id, requestId: intent.requestId, state: 'signing', intent: canonicalJson(intent), intentHash: hash,
+      proposalEnvelope: canonicalJson(envelope), proposedBy: envelope.signer, psbt, unsignedTxid: summary.unsignedTxid,
+      fee: summary.fee.toString(), txid: null, txHex: null, createdAt: stamp, updatedAt: stamp,
+    });
+    await this.audit.append(manager, { kind: 'withdrawal.proposed', actor: envelope.signer, subject: id, payload: { vaultId: vault.id, intentHash: hash }, evidence: envelope });
+    await this.audit.append(manager, {
+      kind: 'withdrawal.signing', subject: id,
+      payload: { unsignedTxid: summary.unsignedTxid, fee: summary.fee.toString(), inputs: selection.inputs.map((c) => `${c.txid}:${c.vout}`), change: selection.change.toString() },
+    });
+  }
+
+  get(id: string): Promise<WithdrawalView> {
+    return this.withdrawals.view(id);
+  }
+
+  async listForVault(vaultId: string, state?: WithdrawalView['state']): Promise<WithdrawalView[]> {
+    await this.vaults.find(vaultId);
+    return this.withdrawals.listForVault(vaultId, state);
+  }
+
+  async transaction(id: string): Promise<{ txid: string; hex: string }> {
+    const w = await this.withdrawals.find(id);
+    if (!w.txHex || !w.txid) throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${id}: not signed yet (state ${w.state})`);
+    return { txid: w.txid, hex: w.txHex };
+  }
+
+  private async publishHead(): Promise<void> {
+    const head = await this.audit.head();
+    this.hub.publishToAll({ kind: 'audit.head', seq: head.seq, hash: head.hash });
+  }
+}
+
+/** "48h/1h/0h/2h" to BIP32 child numbers with the hardened offset. */
+export function originPath(path: string): number[] {
+  return path.split('/').map((step) => Number.parseInt(step, 10) + 0x80000000);
+}

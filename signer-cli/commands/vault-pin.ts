@@ -1,0 +1,153 @@
+/**
+ * `vault pin <vaultId> [--yes]`: the signer's root of trust for a vault (DESIGN.md). It
+ * fetches the vault, parses the descriptor itself, finds its own account key by exact match,
+ * checks that the coordinator's member list is the descriptor's key list, derives the first
+ * receive address itself and shows what the keyholders must compare out of band. Only after
+ * the keyholder confirms is the vault pinned (durably) and a vault.confirm envelope sent.
+ */
+import { MESSAGE_TYPES, idSchema, type VaultConfirm } from '../../protocol/api';
+import {
+  deriveVaultScript, descriptorHash, formatVaultDescriptor, parseVaultDescriptor, type MultisigVaultDescriptor,
+} from '../../protocol/descriptor';
+import { ConclaveError } from '../../protocol/errors';
+import { identityFingerprint } from '../../protocol/identity';
+import type { CliContext } from '../context';
+import { vaultViewSchema, type VaultViewParsed } from '../coordinator/views';
+import type { KeystorePublic } from '../keystore/keystore-format';
+import type { CommandResult } from '../output';
+import type { PinnedVault } from '../state/state-file';
+import { confirm } from '../terminal';
+import { parseArg } from '../validate';
+import { describeAccountKey } from './whoami';
+
+export interface VaultPinOptions { yes?: boolean }
+
+export async function runVaultPin(ctx: CliContext, vaultId: string, options: VaultPinOptions): Promise<CommandResult> {
+  parseArg(idSchema, vaultId, 'vaultId');
+  const pub = ctx.keystorePublic();
+  const client = ctx.coordinator();
+  const vault = await client.get(`/api/v1/vaults/${vaultId}`, vaultViewSchema);
+  const checked = checkVault(vault, vaultId, pub);
+  const pin: PinnedVault = {
+    vaultId,
+    name: vault.name,
+    network: pub.network,
+    threshold: checked.descriptor.threshold,
+    descriptor: formatVaultDescriptor(checked.descriptor),
+    descriptorHash: descriptorHash(checked.descriptor),
+    members: vault.members.map((m) => ({ identityKey: m.identityKey, name: m.name, fingerprint: identityFingerprint(m.identityKey) })),
+    ownIndex: checked.ownIndex,
+    firstAddress: checked.firstAddress,
+    pinnedAt: ctx.now().toISOString(),
+  };
+
+  const existing = ctx.state.read().vaults.find((v) => v.vaultId === vaultId);
+  const alreadyPinned = existing !== undefined;
+  if (existing !== undefined && (existing.descriptorHash !== pin.descriptorHash || !sameMembers(existing, pin))) {
+    throw new ConclaveError('PIN_MISMATCH', `vault ${vaultId}: the coordinator now shows another descriptor or member set than the one pinned on ${existing.pinnedAt}`);
+  }
+
+  const review = reviewText(pin, vault);
+  if (!alreadyPinned) {
+    if (!options.yes) {
+      process.stderr.write(`${review.join('\n')}\n`);
+      if (!(await confirm('Have all keyholders compared these fingerprints and the address, and do they match? Pin this vault?'))) {
+        throw new ConclaveError('USER_DECLINED', `vault ${vaultId}: not pinned`);
+      }
+    }
+    // Durable before the confirmation leaves the machine: a crash after sending never leaves an unpinned vault confirmed.
+    ctx.state.update((state) => {
+      if (!state.vaults.some((v) => v.vaultId === vaultId)) state.vaults.push(pin);
+    });
+  }
+
+  let confirmationSent = false;
+  if (!vault.confirmations.some((c) => c.identityKey === pub.identityKey)) {
+    const body: VaultConfirm = { vaultId, descriptor: vault.descriptor, firstAddress: pin.firstAddress };
+    const envelope = await ctx.withKeystore(async (keystore) => keystore.signEnvelope(MESSAGE_TYPES.vaultConfirm, body, { now: ctx.now() }));
+    await client.post(`/api/v1/vaults/${vaultId}/confirmations`, envelope, vaultViewSchema);
+    confirmationSent = true;
+  }
+
+  const pinned = existing ?? pin;
+  return {
+    data: {
+      vaultId,
+      name: pinned.name,
+      network: pinned.network,
+      threshold: pinned.threshold,
+      keyholders: pinned.members.length,
+      ownIndex: pinned.ownIndex,
+      descriptor: pinned.descriptor,
+      descriptorHash: pinned.descriptorHash,
+      firstAddress: pinned.firstAddress,
+      members: pinned.members.map((m, i) => ({ ...m, position: i, accountKey: checked.descriptor.keys[i], you: i === pinned.ownIndex })),
+      alreadyPinned,
+      confirmationSent,
+    },
+    text: [
+      ...(options.yes || alreadyPinned ? review : []),
+      alreadyPinned ? `Vault ${vaultId} was already pinned on ${pinned.pinnedAt}; it still matches.` : `Pinned vault ${vaultId}.`,
+      confirmationSent ? 'Sent your signed confirmation to the coordinator.' : 'Your confirmation was already recorded by the coordinator.',
+    ],
+  };
+}
+
+interface CheckedVault { descriptor: MultisigVaultDescriptor; ownIndex: number; firstAddress: string }
+
+/** Everything the coordinator says about the vault must agree with the descriptor this signer parses. */
+function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic): CheckedVault {
+  const mismatch = (what: string) => new ConclaveError('PIN_MISMATCH', `vault ${vaultId}: ${what}`);
+  if (vault.id !== vaultId) throw mismatch(`the coordinator answered with vault ${vault.id}`);
+  if (vault.network !== pub.network) throw mismatch(`is on ${vault.network}, this signer on ${pub.network}`);
+  let descriptor: MultisigVaultDescriptor;
+  try {
+    descriptor = parseVaultDescriptor(vault.descriptor, pub.network);
+  } catch (error) {
+    throw mismatch(`its descriptor is not a valid vault descriptor (${(error as Error).message})`);
+  }
+  if (descriptor.threshold !== vault.threshold) throw mismatch(`threshold ${vault.threshold} differs from the descriptor's ${descriptor.threshold}`);
+  if (vault.members.length !== descriptor.keys.length) {
+    throw mismatch(`${vault.members.length} members listed for ${descriptor.keys.length} descriptor keys`);
+  }
+  vault.members.forEach((m, i) => {
+    const key = descriptor.keys[i];
+    if (m.accountKey.xpub !== key.xpub || m.accountKey.fingerprint !== key.fingerprint || m.accountKey.path !== key.path) {
+      throw mismatch(`member ${i + 1} (${m.name}) is listed with another account key than descriptor key ${i + 1}`);
+    }
+  });
+  const identities = vault.members.map((m) => m.identityKey);
+  if (new Set(identities).size !== identities.length) throw mismatch('the same identity key is listed for two keyholders');
+
+  // Exact match on the whole origin: a key with our xpub but another fingerprint or path would produce PSBTs we cannot sign.
+  const own = pub.accountKey;
+  const ownIndex = descriptor.keys.findIndex((k) => k.xpub === own.xpub && k.fingerprint === own.fingerprint && k.path === own.path);
+  if (ownIndex < 0) throw new ConclaveError('NOT_A_MEMBER', `vault ${vaultId}: your account key ${describeAccountKey(own)} is not in its descriptor`);
+  if (vault.members[ownIndex].identityKey !== pub.identityKey) {
+    throw mismatch(`your account key is listed under another identity (${identityFingerprint(vault.members[ownIndex].identityKey)})`);
+  }
+  return { descriptor, ownIndex, firstAddress: deriveVaultScript(descriptor, 0, 0).address };
+}
+
+function sameMembers(a: PinnedVault, b: PinnedVault): boolean {
+  return a.members.length === b.members.length && a.members.every((m, i) => m.identityKey === b.members[i].identityKey);
+}
+
+function groups(hex: string): string {
+  return hex.toUpperCase().match(/.{1,4}/g)?.join(' ') ?? hex;
+}
+
+function reviewText(pin: PinnedVault, vault: VaultViewParsed): string[] {
+  return [
+    `Vault "${pin.name}" ${pin.vaultId}: ${pin.threshold} of ${pin.members.length} on ${pin.network}.`,
+    `You are keyholder ${pin.ownIndex + 1} of ${pin.members.length}.`,
+    'Keyholders: compare EVERY identity fingerprint with its owner out of band (in person or by phone):',
+    ...pin.members.flatMap((m, i) => [
+      `  ${i + 1}. ${m.name}${i === pin.ownIndex ? ' (you)' : ''}  ${m.fingerprint}`,
+      `     account key ${describeAccountKey(vault.members[i].accountKey)}`,
+    ]),
+    `Descriptor hash:       ${groups(pin.descriptorHash)}`,
+    `First receive address: ${pin.firstAddress}`,
+    'All keyholders must see the same descriptor hash and first address (derived here, not taken from the coordinator).',
+  ];
+}

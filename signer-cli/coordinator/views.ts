@@ -1,0 +1,86 @@
+/**
+ * Runtime shapes of the coordinator's responses (protocol/api.ts declares them as interfaces).
+ * The coordinator is trusted for availability only, so its answers are parsed like any other
+ * untrusted input before the CLI reads a field; security decisions never rest on them alone.
+ */
+import { z } from 'zod';
+import { hash256Schema, identityKeySchema, keyOriginSchema, WITHDRAWAL_STATES } from '../../protocol/api';
+
+export const infoViewSchema = z.object({ network: z.string(), version: z.string() });
+
+export const memberViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  identityKey: identityKeySchema,
+  fingerprint: z.string(),
+  network: z.string(),
+  accountKey: keyOriginSchema,
+  createdAt: z.string(),
+});
+export type MemberViewParsed = z.infer<typeof memberViewSchema>;
+
+export const vaultViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  network: z.string(),
+  threshold: z.number().int(),
+  descriptor: z.string(),
+  members: z.array(z.object({
+    memberId: z.string(),
+    name: z.string(),
+    identityKey: identityKeySchema,
+    fingerprint: z.string(),
+    accountKey: keyOriginSchema,
+  })),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  confirmations: z.array(z.object({ identityKey: z.string(), firstAddress: z.string(), createdAt: z.string() })),
+  balance: z.object({ confirmed: z.string(), reserved: z.string() }),
+});
+export type VaultViewParsed = z.infer<typeof vaultViewSchema>;
+
+export const addressViewSchema = z.object({
+  change: z.union([z.literal(0), z.literal(1)]),
+  index: z.number().int().min(0),
+  address: z.string(),
+});
+
+export const utxoViewSchema = z.object({
+  txid: z.string(),
+  vout: z.number().int(),
+  amount: z.string(),
+  address: z.string(),
+  change: z.union([z.literal(0), z.literal(1)]),
+  index: z.number().int(),
+  status: z.string(),
+  reservedBy: z.string().nullable(),
+});
+export type UtxoViewParsed = z.infer<typeof utxoViewSchema>;
+
+export const depositResultSchema = z.object({ txid: z.string(), utxos: z.array(utxoViewSchema) });
+
+export const withdrawalViewSchema = z.object({
+  id: z.string(),
+  vaultId: z.string(),
+  state: z.enum(WITHDRAWAL_STATES),
+  requestId: z.string(),
+  /** Left unparsed here: verification parses it strictly. */
+  intent: z.unknown(),
+  intentHash: hash256Schema,
+  proposal: z.unknown(),
+  proposedBy: z.string(),
+  psbt: z.string(),
+  unsignedTxid: z.string(),
+  fee: z.string(),
+  signatures: z.array(z.object({ identityKey: z.string(), fingerprint: z.string(), createdAt: z.string() })),
+  txid: z.string().nullable(),
+  txHex: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type WithdrawalViewParsed = z.infer<typeof withdrawalViewSchema>;
+
+export const transactionViewSchema = z.object({
+  txid: z.string().regex(/^[0-9a-f]{64}$/),
+  hex: z.string().regex(/^([0-9a-f]{2})+$/),
+});

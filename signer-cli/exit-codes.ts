@@ -1,0 +1,87 @@
+/**
+ * Exit codes of the signer CLI, by error class, so scripts can branch without parsing text:
+ *   0 success, 1 unexpected failure, 2 usage or invalid input, 3 refused (verification failed,
+ *   pin mismatch, declined), 4 keystore or authentication, 5 coordinator unreachable or erring.
+ * Every ErrorCode has a class here (the Record type makes a new code a compile error until it is
+ * placed), and a short hint of what to do next.
+ */
+import type { ErrorCode } from '../protocol/errors';
+
+export const EXIT = { ok: 0, unexpected: 1, usage: 2, refused: 3, auth: 4, coordinator: 5 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+const CLASS: Record<ErrorCode, ExitCode> = {
+  VALIDATION_FAILED: EXIT.usage,
+  MALFORMED_JSON: EXIT.usage,
+  AMOUNT_INVALID: EXIT.usage,
+  ADDRESS_INVALID: EXIT.usage,
+  ADDRESS_WRONG_NETWORK: EXIT.usage,
+  DUST_OUTPUT: EXIT.usage,
+  FEE_RATE_INVALID: EXIT.usage,
+  DESCRIPTOR_INVALID: EXIT.usage,
+  DESCRIPTOR_CHECKSUM: EXIT.usage,
+  KEY_INVALID: EXIT.usage,
+  PSBT_MALFORMED: EXIT.usage,
+  PSBT_UNSUPPORTED_VERSION: EXIT.usage,
+  TX_MALFORMED: EXIT.usage,
+  NOT_FOUND: EXIT.usage,
+  PSBT_MISMATCH: EXIT.refused,
+  TX_PAYS_NO_VAULT_ADDRESS: EXIT.refused,
+  NOT_PINNED: EXIT.refused,
+  PIN_MISMATCH: EXIT.refused,
+  INTENT_REFUSED: EXIT.refused,
+  USER_DECLINED: EXIT.refused,
+  ENVELOPE_INVALID: EXIT.auth,
+  ENVELOPE_BAD_SIGNATURE: EXIT.auth,
+  ENVELOPE_EXPIRED: EXIT.auth,
+  ENVELOPE_REPLAYED: EXIT.auth,
+  ENVELOPE_WRONG_TYPE: EXIT.auth,
+  UNAUTHENTICATED: EXIT.auth,
+  FORBIDDEN: EXIT.auth,
+  NOT_A_MEMBER: EXIT.auth,
+  SIGNER_NOT_IN_VAULT: EXIT.auth,
+  KEYSTORE_PASSPHRASE: EXIT.auth,
+  KEYSTORE_MISSING: EXIT.auth,
+  KEYSTORE_EXISTS: EXIT.auth,
+  KEYSTORE_CORRUPT: EXIT.auth,
+  COORDINATOR_UNREACHABLE: EXIT.coordinator,
+  COORDINATOR_ERROR: EXIT.coordinator,
+  MEMBER_NOT_FOUND: EXIT.coordinator,
+  VAULT_NOT_FOUND: EXIT.coordinator,
+  WITHDRAWAL_NOT_FOUND: EXIT.coordinator,
+  MEMBER_EXISTS: EXIT.coordinator,
+  VAULT_EXISTS: EXIT.coordinator,
+  DUPLICATE_REQUEST: EXIT.coordinator,
+  INSUFFICIENT_FUNDS: EXIT.coordinator,
+  WITHDRAWAL_STATE: EXIT.coordinator,
+  SIGNATURE_INVALID: EXIT.coordinator,
+  DEPOSIT_CONFLICT: EXIT.coordinator,
+  DATABASE_UNAVAILABLE: EXIT.coordinator,
+  CONFIG_INVALID: EXIT.coordinator,
+  INTERNAL: EXIT.coordinator,
+};
+
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  VALIDATION_FAILED: 'check the arguments (run with --help)',
+  KEYSTORE_PASSPHRASE: 'try the passphrase again; if it is right, the keystore file was altered: restore it from backup or re-init from the mnemonic',
+  KEYSTORE_MISSING: 'run "conclave-signer init", or point --home / CONCLAVE_HOME at your keystore',
+  KEYSTORE_EXISTS: 'this home already has a keystore; use another --home',
+  KEYSTORE_CORRUPT: 'restore keystore.json from backup or re-init from the mnemonic in a new --home',
+  NOT_PINNED: 'check the vault with "conclave-signer vault pin <vaultId>" first',
+  PIN_MISMATCH: 'the coordinator disagrees with what you pinned: do not use this vault until the keyholders have compared notes out of band',
+  INTENT_REFUSED: 'nothing was signed; tell the other keyholders why',
+  USER_DECLINED: 'nothing was done',
+  COORDINATOR_UNREACHABLE: 'check the coordinator URL (join --coordinator <url>) and that it is running',
+  COORDINATOR_ERROR: 'the coordinator failed; retry later or ask its operator',
+  NOT_A_MEMBER: 'join the coordinator first: "conclave-signer join --coordinator <url> --name <name>"',
+  UNAUTHENTICATED: 'join the coordinator first: "conclave-signer join --coordinator <url> --name <name>"',
+  ENVELOPE_EXPIRED: 'check this machine\'s clock',
+};
+
+export function exitCodeFor(code: ErrorCode): ExitCode {
+  return CLASS[code];
+}
+
+export function hintFor(code: ErrorCode): string | undefined {
+  return HINTS[code];
+}

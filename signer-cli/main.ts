@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+/**
+ * conclave-signer: the keyholder's program (DESIGN.md, signer-cli). This entry only parses
+ * arguments and dispatches to commands/<name>.ts; errors from every command meet in one place,
+ * which prints them (`error CODE: message` and what to do next, or a JSON object with --json)
+ * and maps their class to the exit code (exit-codes.ts).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { ConclaveError } from '../protocol/errors';
+import { NETWORK_NAMES } from '../protocol/network';
+import { runAddresses } from './commands/addresses';
+import { runDeposit } from './commands/deposit';
+import { runInit } from './commands/init';
+import { runJoin } from './commands/join';
+import { runListen } from './commands/listen';
+import { runMembers } from './commands/members';
+import { DEFAULT_MAX_FEE_SATS, runPropose } from './commands/propose';
+import { runVaultCreate } from './commands/vault-create';
+import { runVaultList } from './commands/vault-list';
+import { runVaultPin } from './commands/vault-pin';
+import { runWhoami } from './commands/whoami';
+import { runWithdrawalShow } from './commands/withdrawal-show';
+import { runWithdrawalTx } from './commands/withdrawal-tx';
+import { CliContext, type GlobalOptions } from './context';
+import { EXIT, exitCodeFor, hintFor, type ExitCode } from './exit-codes';
+import { toJsonLine, type CommandResult } from './output';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function buildProgram(): Command {
+  const program = new Command('conclave-signer')
+    .description('Conclave keyholder: encrypted keystore, vault pinning, verify-then-sign withdrawals')
+    .option('--home <dir>', 'signer home with keystore.json and state.json (default $CONCLAVE_HOME or ~/.conclave)')
+    .option('--json', 'print one JSON object (listen: one JSON line per event)')
+    .option('--passphrase-file <file>', 'read the keystore passphrase from the first line of this file (else $CONCLAVE_PASSPHRASE, else a prompt)')
+    .option('--coordinator <url>', 'coordinator URL (default: the one saved by join)')
+    .exitOverride();
+
+  // Each action builds the context from the merged global and command options and runs one command.
+  const action = <A extends unknown[]>(run: (ctx: CliContext, ...args: A) => Promise<CommandResult>) =>
+    async (...args: unknown[]): Promise<void> => {
+      const command = args[args.length - 1] as Command;
+      const ctx = new CliContext(command.optsWithGlobals<GlobalOptions>());
+      const result = await run(ctx, ...(args.slice(0, -1) as A));
+      ctx.out.result(result);
+    };
+
+  program.command('init')
+    .description('create the encrypted keystore: 24-word BIP39 seed, BIP48 account key, identity key')
+    .addOption(new Option('--network <name>', 'bitcoin network').choices(NETWORK_NAMES).default('regtest'))
+    .option('--mnemonic-file <file>', 'restore from the BIP39 mnemonic in this file')
+    .option('--show-mnemonic', 'print the recovery words once, for a paper backup')
+    .action(action((ctx, o: { network: string; mnemonicFile?: string; showMnemonic?: boolean }) => runInit(ctx, o)));
+
+  program.command('whoami')
+    .description('identity fingerprint, identity key and account key of this signer')
+    .action(action((ctx) => runWhoami(ctx)));
+
+  program.command('join')
+    .description('register with a coordinator (saves its URL); needs --coordinator the first time')
+    .requiredOption('--name <name>', 'your name as other members will see it')
+    .action(action((ctx, o: { name: string }) => runJoin(ctx, o)));
+
+  program.command('members')
+    .description("the coordinator's members, fingerprints computed locally")
+    .action(action((ctx) => runMembers(ctx)));
+
+  const vault = program.command('vault').description('create, pin and list vaults');
+  vault.command('create')
+    .description('build a wsh(sortedmulti) descriptor from members\' account keys and propose the vault')
+    .requiredOption('--name <name>', 'vault name')
+    .requiredOption('--threshold <m>', 'signatures required')
+    .requiredOption('--member <identityKey|name>', 'a keyholder, repeat in descriptor order', collect)
+    .action(action((ctx, o: { name: string; threshold: string; member: string[] }) => runVaultCreate(ctx, o)));
+  vault.command('pin <vaultId>')
+    .description('check a vault yourself, show what to compare out of band, pin it and confirm it')
+    .option('--yes', 'pin without asking (after comparing out of band)')
+    .action(action((ctx, vaultId: string, o: { yes?: boolean }) => runVaultPin(ctx, vaultId, o)));
+  vault.command('list')
+    .description('vaults pinned by this signer')
+    .action(action((ctx) => runVaultList(ctx)));
+
+  program.command('addresses <vaultId>')
+    .description('vault addresses derived locally and checked against the coordinator')
+    .option('--change', 'the change chain instead of the receive chain')
+    .option('--from <index>', 'first index', '0')
+    .option('--count <n>', 'how many', '20')
+    .action(action((ctx, vaultId: string, o: { change?: boolean; from: string; count: string }) => runAddresses(ctx, vaultId, o)));
+
+  program.command('deposit <vaultId>')
+    .description('register a funding transaction (offline mode)')
+    .option('--tx <hex>', 'raw transaction hex')
+    .option('--tx-file <file>', 'file holding the raw transaction hex')
+    .action(action((ctx, vaultId: string, o: { tx?: string; txFile?: string }) => runDeposit(ctx, vaultId, o)));
+
+  program.command('propose <vaultId>')
+    .description('sign and submit a withdrawal intent')
+    .requiredOption('--to <address>', 'destination, repeatable (pairs with --amount in order)', collect)
+    .requiredOption('--amount <sats>', 'amount in satoshis, repeatable', collect)
+    .requiredOption('--fee-rate <sat/vB>', 'fee rate, e.g. 2 or 0.5')
+    .option('--max-fee <sats>', 'absolute fee cap', DEFAULT_MAX_FEE_SATS)
+    .option('--memo <text>', 'note for the approvers', '')
+    .option('--request-id <id>', 'idempotency key (default: random)')
+    .option('--expires-in <minutes>', 'intent lifetime (default 1440)')
+    .option('--expires-at <iso>', 'exact expiry, so a retried command signs the same intent')
+    .action(action((ctx, vaultId: string, o: Parameters<typeof runPropose>[2]) => runPropose(ctx, vaultId, o)));
+
+  const withdrawal = program.command('withdrawal').description('inspect withdrawals');
+  withdrawal.command('show <withdrawalId>')
+    .description('state, signatures and this signer\'s verdict')
+    .action(action((ctx, id: string) => runWithdrawalShow(ctx, id)));
+  withdrawal.command('tx <withdrawalId>')
+    .description('the final transaction hex, for broadcast elsewhere')
+    .option('--out <file>', 'write the hex to this file')
+    .action(action((ctx, id: string, o: { out?: string }) => runWithdrawalTx(ctx, id, o)));
+
+  program.command('listen')
+    .description('wait for signing requests; verify, confirm, journal, sign, submit')
+    .option('--yes', 'sign every request that passes verification without asking')
+    .option('--exit-after <n>', 'exit after signing n withdrawals')
+    .option('--vault <vaultId>', 'only this pinned vault')
+    .action(action((ctx, o: { yes?: boolean; exitAfter?: string; vault?: string }) => runListen(ctx, o)));
+
+  for (const command of [program, ...allSubcommands(program)]) {
+    command.exitOverride().configureOutput({ outputError: () => undefined });
+  }
+  return program;
+}
+
+function allSubcommands(command: Command): Command[] {
+  return command.commands.flatMap((c) => [c, ...allSubcommands(c)]);
+}
+
+/** The one exit point: prints the error and returns the exit code of its class. */
+function report(error: unknown, json: boolean): ExitCode {
+  if (error instanceof CommanderError) {
+    if (error.exitCode === 0) return EXIT.ok; // --help, --version
+    printError(json, 'VALIDATION_FAILED', error.message.replace(/^error: /, ''), 'run with --help', undefined);
+    return EXIT.usage;
+  }
+  if (error instanceof ConclaveError) {
+    printError(json, error.code, error.message, hintFor(error.code), error.details);
+    return exitCodeFor(error.code);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  printError(json, 'INTERNAL', `unexpected failure: ${message}`, 'this is a bug; please report it', undefined);
+  if (process.env.CONCLAVE_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  return EXIT.unexpected;
+}
+
+function printError(json: boolean, code: string, message: string, hint: string | undefined, details: Record<string, unknown> | undefined): void {
+  if (json) {
+    process.stdout.write(`${toJsonLine({ error: { code, message, ...(details ? { details } : {}), ...(hint ? { hint } : {}) } })}\n`);
+  } else {
+    process.stderr.write(`error ${code}: ${message}\n${hint ? `  next: ${hint}\n` : ''}`);
+  }
+}
+
+export async function main(argv: string[]): Promise<ExitCode> {
+  try {
+    await buildProgram().parseAsync(argv);
+    return EXIT.ok;
+  } catch (error) {
+    return report(error, argv.includes('--json'));
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv).then((code) => {
+    process.exitCode = code;
+    // Nothing should be left running; if a socket lingers, do not hang a script waiting on us.
+    setTimeout(() => process.exit(code), 200).unref();
+  });
+}

@@ -1,0 +1,146 @@
+/**
+ * One signing request, start to end: fetch the withdrawal, verify it against the pinned vault
+ * and the journal (protocol/intent), show it, ask, record the signature in the journal durably,
+ * sign, submit. The order matters (DESIGN.md invariant 9): the journal entry is on disk before
+ * the signature exists outside this process, so after a crash the signer resumes the same
+ * signature (deterministic RFC 6979 nonces make it byte-identical) instead of signing anew.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
+import { MESSAGE_TYPES, type WithdrawalSignature } from '../../protocol/api';
+import { ConclaveError } from '../../protocol/errors';
+import { journalConflicts, outpointKey, verifyWithdrawalForSigning, type WithdrawalSummary } from '../../protocol/intent';
+import { signVaultInputs } from '../../protocol/psbt';
+import type { CoordinatorClient } from '../coordinator/client';
+import { withdrawalViewSchema, type WithdrawalViewParsed } from '../coordinator/views';
+import { accountPathIndexes } from '../keystore/account';
+import type { UnlockedKeystore } from '../keystore/keystore';
+import type { StateStore } from '../state/state-file';
+import { pinnedForSigning } from '../vault/pinned';
+import { reviewJson, reviewLines } from './review';
+
+export type SigningOutcome =
+  | { status: 'signed'; withdrawalId: string; vaultId: string; intentHash: string; unsignedTxid: string; signatures: number; resumed: boolean; summary: WithdrawalSummary }
+  | { status: 'skipped'; withdrawalId: string; reason: string }
+  | { status: 'refused'; withdrawalId: string; vaultId: string; reasons: string[] }
+  | { status: 'declined'; withdrawalId: string; vaultId: string };
+
+export interface SigningDeps {
+  client: CoordinatorClient;
+  state: StateStore;
+  keystore: UnlockedKeystore;
+  now: () => Date;
+  /** Shows the review and returns the keyholder's answer; not called with --yes. */
+  confirm: (review: string[]) => Promise<boolean>;
+  /** Shows the review when no question is asked (with --yes, or when resuming). */
+  show: (review: string[]) => void;
+}
+
+export async function fetchWithdrawal(client: CoordinatorClient, withdrawalId: string): Promise<WithdrawalViewParsed> {
+  return client.get(`/api/v1/withdrawals/${withdrawalId}`, withdrawalViewSchema);
+}
+
+/** A fingerprint of what would be signed: the same content is reviewed at most once per session. */
+export function contentKey(w: WithdrawalViewParsed): string {
+  return `${w.id}:${w.intentHash}:${bytesToHex(sha256(utf8ToBytes(w.psbt)))}`;
+}
+
+export async function processSigningRequest(deps: SigningDeps, withdrawal: WithdrawalViewParsed, options: { yes: boolean }): Promise<SigningOutcome> {
+  const { keystore, state } = deps;
+  const skip = (reason: string): SigningOutcome => ({ status: 'skipped', withdrawalId: withdrawal.id, reason });
+  const current = state.read();
+  const pinned = current.vaults.find((v) => v.vaultId === withdrawal.vaultId);
+  if (pinned === undefined) return skip(`vault ${withdrawal.vaultId} is not pinned by this signer`);
+  if (withdrawal.state !== 'signing') return skip(`withdrawal is ${withdrawal.state}, not signing`);
+
+  const previous = current.journal.find((e) => e.withdrawalId === withdrawal.id && e.intentHash === withdrawal.intentHash);
+  const coordinatorHasOurs = withdrawal.signatures.some((s) => s.identityKey === keystore.identityKey);
+  if (coordinatorHasOurs || previous?.submittedAt) {
+    if (previous && !previous.submittedAt) markSubmitted(state, previous.withdrawalId, previous.intentHash, deps.now());
+    return skip('already signed by this signer');
+  }
+
+  const verdict = verifyWithdrawalForSigning({
+    withdrawal: { id: withdrawal.id, intent: withdrawal.intent, intentHash: withdrawal.intentHash, proposal: withdrawal.proposal, psbt: withdrawal.psbt },
+    pinned: pinnedForSigning(pinned),
+    network: pinned.network,
+    now: deps.now(),
+    journal: current.journal,
+  });
+  if (!verdict.ok) return { status: 'refused', withdrawalId: withdrawal.id, vaultId: withdrawal.vaultId, reasons: verdict.reasons };
+  const { summary, inputsToSign } = verdict;
+
+  // A journal entry for this very transaction means the keyholder approved it before a crash.
+  const resumed = previous !== undefined && previous.unsignedTxid === summary.unsignedTxid;
+  const review = reviewLines(summary, pinned.name);
+  if (resumed) {
+    deps.show([...review, 'Resuming: this signature was approved and journaled before the signer stopped.']);
+  } else if (options.yes) {
+    deps.show(review);
+  } else if (!(await deps.confirm(review))) {
+    return { status: 'declined', withdrawalId: withdrawal.id, vaultId: withdrawal.vaultId };
+  }
+
+  const inputs = summary.inputs.map((i) => outpointKey(i.txid, i.vout));
+  if (!resumed) {
+    state.update((fresh) => {
+      // Checked again under the state lock: another signer process on this home may have signed meanwhile.
+      const conflicts = journalConflicts({ withdrawalId: withdrawal.id, intentHash: withdrawal.intentHash, unsignedTxid: summary.unsignedTxid, inputs }, fresh.journal);
+      if (conflicts.length > 0) throw new ConclaveError('INTENT_REFUSED', conflicts.join('; '));
+      if (fresh.journal.some((e) => e.withdrawalId === withdrawal.id && e.intentHash === withdrawal.intentHash)) return;
+      fresh.journal.push({
+        withdrawalId: withdrawal.id,
+        vaultId: withdrawal.vaultId,
+        intentHash: withdrawal.intentHash,
+        unsignedTxid: summary.unsignedTxid,
+        inputs,
+        signedAt: deps.now().toISOString(),
+        submittedAt: null,
+      });
+    });
+  }
+
+  const account = { fingerprint: keystore.accountKey.fingerprint, path: accountPathIndexes(pinned.network) };
+  const { partialSigs } = signVaultInputs(withdrawal.psbt, keystore.accountHDKey(), account, inputsToSign);
+  const body: WithdrawalSignature = { withdrawalId: withdrawal.id, intentHash: withdrawal.intentHash, unsignedTxid: summary.unsignedTxid, partialSigs };
+  const envelope = keystore.signEnvelope(MESSAGE_TYPES.withdrawalSignature, body, { now: deps.now() });
+  const { data: after } = await deps.client.post(`/api/v1/withdrawals/${withdrawal.id}/signatures`, envelope, withdrawalViewSchema);
+  markSubmitted(state, withdrawal.id, withdrawal.intentHash, deps.now());
+  return {
+    status: 'signed',
+    withdrawalId: withdrawal.id,
+    vaultId: withdrawal.vaultId,
+    intentHash: withdrawal.intentHash,
+    unsignedTxid: summary.unsignedTxid,
+    signatures: after.signatures.length,
+    resumed,
+    summary,
+  };
+}
+
+function markSubmitted(state: StateStore, withdrawalId: string, intentHash: string, now: Date): void {
+  state.update((fresh) => {
+    const entry = fresh.journal.find((e) => e.withdrawalId === withdrawalId && e.intentHash === intentHash);
+    if (entry && !entry.submittedAt) entry.submittedAt = now.toISOString();
+  });
+}
+
+/** The outcome as one JSON line or a few lines of text. */
+export function describeOutcome(outcome: SigningOutcome): { data: Record<string, unknown>; text: string[] } {
+  switch (outcome.status) {
+    case 'signed':
+      return {
+        data: { event: 'signed', ...outcome, summary: reviewJson(outcome.summary) },
+        text: [`Signed withdrawal ${outcome.withdrawalId}${outcome.resumed ? ' (resumed)' : ''}; the coordinator now has ${outcome.signatures} signature(s).`],
+      };
+    case 'skipped':
+      return { data: { event: 'skipped', ...outcome }, text: [`Skipped withdrawal ${outcome.withdrawalId}: ${outcome.reason}.`] };
+    case 'refused':
+      return {
+        data: { event: 'refused', ...outcome },
+        text: [`REFUSED withdrawal ${outcome.withdrawalId}; nothing was signed:`, ...outcome.reasons.map((r) => `  - ${r}`)],
+      };
+    case 'declined':
+      return { data: { event: 'declined', ...outcome }, text: [`Declined withdrawal ${outcome.withdrawalId}; nothing was signed.`] };
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The signer's local state, `state.json` beside the keystore: the coordinator URL, the vaults
+ * this signer pinned (DESIGN.md, root of trust) and its signing journal. The journal entry for
+ * a withdrawal is written durably BEFORE its signature leaves the machine (invariant 9), so a
+ * crash can neither lose the record nor let the signer later sign a second transaction that
+ * spends the same coins.
+ *
+ * Every change is a read-modify-write under a lock file, so `listen` and another command run
+ * at the same time never overwrite each other's changes.
+ */
+import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConclaveError } from '../../protocol/errors';
+import { hash256Schema, identityKeySchema, idSchema, networkSchema, txidSchema } from '../../protocol/api';
+import { ensurePrivateDir, writeFileAtomic } from '../files';
+
+export const STATE_FILE = 'state.json';
+const STATE_VERSION = 1;
+const LOCK_TIMEOUT_MS = 10_000;
+
+const pinnedVaultSchema = z.object({
+  vaultId: idSchema,
+  name: z.string(),
+  network: networkSchema,
+  threshold: z.number().int().min(1),
+  /** Canonical descriptor text with checksum, as this signer parsed and formatted it. */
+  descriptor: z.string(),
+  descriptorHash: hash256Schema,
+  /** Keyholders in descriptor key order; `fingerprint` is computed locally, never taken from the coordinator. */
+  members: z.array(z.object({ identityKey: identityKeySchema, name: z.string(), fingerprint: z.string() }).strict()),
+  /** This signer's position in the descriptor's key list. */
+  ownIndex: z.number().int().min(0),
+  firstAddress: z.string(),
+  pinnedAt: z.iso.datetime(),
+}).strict();
+export type PinnedVault = z.infer<typeof pinnedVaultSchema>;
+
+const journalEntrySchema = z.object({
+  withdrawalId: idSchema,
+  vaultId: idSchema,
+  intentHash: hash256Schema,
+  unsignedTxid: txidSchema,
+  /** Outpoints `txid:vout` the signed transaction spends. */
+  inputs: z.array(z.string().regex(/^[0-9a-f]{64}:[0-9]+$/)),
+  signedAt: z.iso.datetime(),
+  /** Set once the coordinator accepted the signature; null means "signed, delivery pending". */
+  submittedAt: z.iso.datetime().nullable(),
+}).strict();
+export type JournalEntry = z.infer<typeof journalEntrySchema>;
+
+const stateSchema = z.object({
+  version: z.literal(STATE_VERSION),
+  coordinator: z.string().nullable(),
+  memberId: z.string().nullable(),
+  vaults: z.array(pinnedVaultSchema),
+  journal: z.array(journalEntrySchema),
+}).strict();
+export type SignerState = z.infer<typeof stateSchema>;
+
+function emptyState(): SignerState {
+  return { version: STATE_VERSION, coordinator: null, memberId: null, vaults: [], journal: [] };
+}
+
+export class StateStore {
+  readonly path: string;
+  private readonly lockPath: string;
+
+  constructor(readonly home: string) {
+    this.path = join(home, STATE_FILE);
+    this.lockPath = `${this.path}.lock`;
+  }
+
+  read(): SignerState {
+    if (!existsSync(this.path)) return emptyState();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(this.path, 'utf8'));
+    } catch {
+      throw new ConclaveError('VALIDATION_FAILED', `${this.path}: not valid JSON; restore it from a backup`);
+    }
+    const parsed = stateSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ConclaveError('VALIDATION_FAILED', `${this.path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+    }
+    return parsed.data;
+  }
+
+  /** Applies `change` to the freshly read state and writes the result durably before returning it. */
+  update(change: (state: SignerState) => void): SignerState {
+    ensurePrivateDir(this.home);
+    return this.withLock(() => {
+      const state = this.read();
+      change(state);
+      writeFileAtomic(this.path, `${JSON.stringify(state, null, 2)}\n`);
+      return state;
+    });
+  }
+
+  private withLock<T>(fn: () => T): T {
+    const deadline = Date.now() + LOCK_TIMEOUT_MS;
+    for (;;) {
+      try {
+        const fd = openSync(this.lockPath, 'wx', 0o600);
+        writeSync(fd, String(process.pid));
+        closeSync(fd);
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        if (this.removeStaleLock()) continue;
+        if (Date.now() > deadline) {
+          throw new ConclaveError('VALIDATION_FAILED', `${this.lockPath}: another signer process holds the state lock`);
+        }
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+      }
+    }
+    try {
+      return fn();
+    } finally {
+      unlinkSync(this.lockPath);
+    }
+  }
+
+  /** A lock left by a process that was killed (kill -9) must not block the signer forever. */
+  private removeStaleLock(): boolean {
+    let pid: number;
+    let ageMs: number;
+    try {
+      pid = Number.parseInt(readFileSync(this.lockPath, 'utf8'), 10);
+      ageMs = Date.now() - statSync(this.lockPath).mtimeMs;
+    } catch {
+      return false;
+    }
+    // An unreadable pid is a lock caught between create and write, unless it is old.
+    const stale = Number.isSafeInteger(pid) && pid > 0 ? pid !== process.pid && !isAlive(pid) : ageMs > 2000;
+    if (!stale) return false;
+    try {
+      unlinkSync(this.lockPath);
+    } catch {
+      return false;
+    }
+    return true;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function findPinned(state: SignerState, vaultId: string): PinnedVault {
+  const pinned = state.vaults.find((v) => v.vaultId === vaultId);
+  if (!pinned) {
+    throw new ConclaveError('NOT_PINNED', `vault ${vaultId}: not pinned by this signer`, { vaultId });
+  }
+  return pinned;
+}

@@ -1,0 +1,49 @@
+/**
+ * Steps shared by API tests: three keyholders join, one proposes a 2-of-3 vault, deposits are
+ * registered, a withdrawal is proposed. Each step goes through the public REST API with
+ * signed envelopes, as the signer CLI does.
+ */
+import { randomUUID } from 'node:crypto';
+import { MESSAGE_TYPES, type VaultView, type WithdrawalIntent, type WithdrawalView } from '../../protocol/api';
+import { formatVaultDescriptor } from '../../protocol/descriptor';
+import { fakeFundingTx } from './funding-tx';
+import type { RunningCoordinator } from './in-process-coordinator';
+import { TRANSCRIPT_MNEMONICS, type TestKeyholder, testKeyholder } from './test-keyholder';
+
+export const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
+
+export function threeKeyholders(): TestKeyholder[] {
+  return ['alice', 'bob', 'carol'].map((name, i) => testKeyholder(name, TRANSCRIPT_MNEMONICS[i]!));
+}
+
+export async function setupVault(coord: RunningCoordinator, keyholders: TestKeyholder[], threshold = 2): Promise<VaultView> {
+  for (const k of keyholders) {
+    const joined = await coord.call('POST', '/api/v1/members', k.sign(MESSAGE_TYPES.memberJoin, { name: k.name, network: 'regtest', accountKey: k.accountKey }));
+    if (joined.status !== 201) throw new Error(`join failed: ${JSON.stringify(joined.body)}`);
+  }
+  const descriptor = formatVaultDescriptor({ kind: 'wsh-sortedmulti', network: 'regtest', threshold, keys: keyholders.map((k) => k.accountKey) });
+  const created = await coord.call<VaultView>('POST', '/api/v1/vaults', keyholders[0]!.sign(MESSAGE_TYPES.vaultCreate, {
+    name: 'treasury', network: 'regtest', threshold, members: keyholders.map((k) => k.identityKey), descriptor,
+  }));
+  if (created.status !== 201) throw new Error(`vault create failed: ${JSON.stringify(created.body)}`);
+  return created.body;
+}
+
+export async function deposit(coord: RunningCoordinator, vault: VaultView, by: TestKeyholder, amounts: bigint[], index = 0): Promise<string> {
+  const addresses = await coord.call<Array<{ address: string }>>('GET', `/api/v1/vaults/${vault.id}/addresses?change=0&from=${index}&count=${amounts.length}`);
+  const funding = fakeFundingTx(amounts.map((amount, i) => ({ address: addresses.body[i]!.address, amount })), 'regtest');
+  const res = await coord.call('POST', `/api/v1/vaults/${vault.id}/deposits`, by.sign(MESSAGE_TYPES.depositRegister, { vaultId: vault.id, rawTx: funding.hex }));
+  if (res.status !== 201) throw new Error(`deposit failed: ${JSON.stringify(res.body)}`);
+  return funding.txid;
+}
+
+export function intent(vault: VaultView, overrides: Partial<WithdrawalIntent> = {}): WithdrawalIntent {
+  return {
+    vaultId: vault.id, network: 'regtest', requestId: randomUUID(), outputs: [{ address: DESTINATION, amount: '250000' }],
+    feeRate: '2', maxFee: '50000', memo: '', expiresAt: new Date(Date.now() + 3600_000).toISOString(), ...overrides,
+  };
+}
+
+export async function propose(coord: RunningCoordinator, vault: VaultView, by: TestKeyholder, body: WithdrawalIntent) {
+  return coord.call<WithdrawalView & { error?: { code: string } }>('POST', `/api/v1/vaults/${vault.id}/withdrawals`, by.sign(MESSAGE_TYPES.withdrawalPropose, body));
+}
