@@ -3,131 +3,22 @@
  * protocol/psbt). One honest withdrawal passes; every attack a hostile coordinator can mount
  * on it (DESIGN.md invariant 3) is refused with a reason that names it.
  */
-import { HDKey } from '@scure/bip32';
-import { mnemonicToSeedSync } from '@scure/bip39';
-import { schnorr } from '@noble/curves/secp256k1.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import { base64 } from '@scure/base';
-import { Transaction, p2wpkh } from '@scure/btc-signer';
-import type { KeyOrigin, WithdrawalIntent } from '../api';
-import { deriveVaultScript, type MultisigVaultDescriptor } from '../descriptor';
+import { deriveVaultScript } from '../descriptor';
 import { signEnvelope } from '../envelope';
-import { networkParams } from '../network';
-import { buildWithdrawalPsbt, signVaultInputs, verifyPartialSignatures } from '../psbt';
-import { decodeRawPsbtV0, encodeRawPsbtV0, fingerprintFromHex } from '../psbt/raw';
+import { signVaultInputs, verifyPartialSignatures } from '../psbt';
+import { fingerprintFromHex } from '../psbt/raw';
 import { intentHash } from './intent-hash';
 import { type SigningRecord } from './signing-journal';
+import {
+  ACCOUNT_PATH, ATTACKER, DESTINATION, NOW, WITHDRAWAL_ID, alice, bob, editPsbt, fixedRandom, funding, foreignVault,
+  honestIntent, mallory, psbt, vault, verifyInput as input,
+} from './testing/withdrawal-fixture';
 import { MAX_CHANGE_INDEX, verifyWithdrawalForSigning, type VerifyWithdrawalInput } from './verify-withdrawal';
-
-const NOW = new Date('2026-03-01T12:00:00Z');
-const VAULT_ID = '6f1c2a8e-3b7d-4c5e-9f10-2a3b4c5d6e7f';
-const WITHDRAWAL_ID = '0b8e5a1c-7d2f-4e3a-8b9c-1d2e3f4a5b6c';
-const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
-const MNEMONICS = [
-  'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
-  'legal winner thank year wave sausage worth useful legal winner thank yellow',
-  'letter advice cage absurd amount doctor acoustic avoid letter advice cage above',
-  'zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong',
-];
-const fixedRandom = (n: number) => new Uint8Array(n).fill(7);
-
-function keyholder(mnemonic: string) {
-  const master = HDKey.fromMasterSeed(mnemonicToSeedSync(mnemonic), networkParams('regtest').bip32);
-  const account = master.derive("m/48'/1'/0'/2'");
-  const origin: KeyOrigin = { fingerprint: master.fingerprint.toString(16).padStart(8, '0'), path: '48h/1h/0h/2h', xpub: account.publicExtendedKey };
-  const identitySecret = sha256(utf8ToBytes(`identity ${mnemonic}`));
-  return { account, origin, identitySecret, identityKey: bytesToHex(schnorr.getPublicKey(identitySecret)) };
-}
-
-const [alice, bob, carol, mallory] = MNEMONICS.map(keyholder);
-/** A P2WPKH address of mallory's, the destination a thief would slip in. */
-const ATTACKER = p2wpkh(mallory.account.deriveChild(0).deriveChild(0).publicKey as Uint8Array, networkParams('regtest')).address as string;
-const vault: MultisigVaultDescriptor = { kind: 'wsh-sortedmulti', network: 'regtest', threshold: 2, keys: [alice, bob, carol].map((k) => k.origin) };
-// Same shape, one key swapped: its scripts look like the vault's but are not.
-const foreignVault: MultisigVaultDescriptor = { ...vault, keys: [alice, bob, mallory].map((k) => k.origin) };
-const ACCOUNT_PATH = [48, 1, 0, 2].map((i) => i + 0x80000000);
-
-function fundingTx(payments: Array<{ script: Uint8Array; amount: bigint }>, salt: number) {
-  const tx = new Transaction({ allowUnknownInputs: true, allowUnknownOutputs: true, disableScriptCheck: true });
-  // Outputs first: an input with a final scriptSig counts as signed, which freezes the outputs.
-  for (const p of payments) tx.addOutput({ script: p.script, amount: p.amount });
-  tx.addInput({ txid: new Uint8Array(32).fill(salt), index: 0, finalScriptSig: new Uint8Array([0x51]), sequence: 0xfffffffe });
-  return { hex: bytesToHex(tx.toBytes(true, false)), txid: tx.id };
-}
-
-const coinA = deriveVaultScript(vault, 0, 0);
-const coinB = deriveVaultScript(vault, 0, 1);
-const funding = fundingTx([{ script: coinA.scriptPubKey, amount: 500_000n }, { script: coinB.scriptPubKey, amount: 300_000n }], 1);
-const foreignCoin = deriveVaultScript(foreignVault, 0, 0);
-const foreignFunding = fundingTx([{ script: foreignCoin.scriptPubKey, amount: 500_000n }], 2);
-
-interface PsbtShape {
-  outputs?: Array<{ address: string; amount: bigint }>;
-  change?: Array<{ change: 0 | 1; index: number; amount: bigint; descriptor?: MultisigVaultDescriptor }>;
-  foreignInput?: boolean;
-  locktime?: number;
-  sequence?: number;
-}
-
-/** Honest: spends coin A (500,000), pays 400,000 to DESTINATION, 99,000 change at 1/0, fee 1,000 (~5.6 sat/vB). */
-function psbt(shape: PsbtShape = {}): string {
-  const change = shape.change ?? [{ change: 1, index: 0, amount: 99_000n }];
-  const base64Psbt = buildWithdrawalPsbt({
-    network: 'regtest',
-    inputs: shape.foreignInput
-      ? [{ txid: foreignFunding.txid, vout: 0, prevTxHex: foreignFunding.hex, script: foreignCoin }]
-      : [{ txid: funding.txid, vout: 0, prevTxHex: funding.hex, script: coinA }],
-    outputs: [
-      ...(shape.outputs ?? [{ address: DESTINATION, amount: 400_000n }]),
-      // Extra change outputs beyond the first are added as plain outputs to their addresses.
-      ...change.slice(1).map((c) => ({ address: deriveVaultScript(c.descriptor ?? vault, c.change, c.index).address, amount: c.amount })),
-    ],
-    change: change.length === 0 ? undefined : {
-      script: deriveVaultScript(change[0].descriptor ?? vault, change[0].change, change[0].index),
-      amount: change[0].amount,
-    },
-    globalXpubs: vault.keys.map((k) => ({ xpub: k.xpub, fingerprint: k.fingerprint, path: ACCOUNT_PATH })),
-    locktime: shape.locktime ?? 0,
-    sequence: shape.sequence,
-  });
-  return base64Psbt;
-}
-
-function honestIntent(overrides: Partial<WithdrawalIntent> = {}): WithdrawalIntent {
-  return {
-    vaultId: VAULT_ID, network: 'regtest', requestId: 'req-1', outputs: [{ address: DESTINATION, amount: '400000' }],
-    feeRate: '6', maxFee: '5000', memo: '', expiresAt: '2026-03-02T12:00:00.000Z', ...overrides,
-  };
-}
-
-function input(options: { intent?: WithdrawalIntent; psbt?: string; proposer?: Uint8Array; journal?: SigningRecord[]; now?: Date } = {}): VerifyWithdrawalInput {
-  const intent = options.intent ?? honestIntent();
-  return {
-    withdrawal: {
-      id: WITHDRAWAL_ID,
-      intent,
-      intentHash: intentHash(intent),
-      proposal: signEnvelope('withdrawal.propose', intent, options.proposer ?? alice.identitySecret, { now: NOW, randomBytes: fixedRandom }),
-      psbt: options.psbt ?? psbt(),
-    },
-    pinned: { vaultId: VAULT_ID, descriptor: vault, memberKeys: [alice, bob, carol].map((k) => k.identityKey) },
-    network: 'regtest',
-    now: options.now ?? NOW,
-    journal: options.journal ?? [],
-  };
-}
 
 function reasonsOf(args: VerifyWithdrawalInput): string[] {
   const result = verifyWithdrawalForSigning(args);
   if (result.ok) throw new Error('expected a refusal, but the withdrawal was accepted');
   return result.reasons;
-}
-
-function editPsbt(text: string, edit: (raw: ReturnType<typeof decodeRawPsbtV0>) => void): string {
-  const raw = decodeRawPsbtV0(base64.decode(text));
-  edit(raw);
-  return base64.encode(encodeRawPsbtV0(raw));
 }
 
 describe('verifyWithdrawalForSigning', () => {

@@ -115,16 +115,14 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
   } catch (error) {
     reasons.push(error instanceof ConclaveError ? error.message : `psbt: cannot be inspected (${String(error)})`);
   }
-  if (summary === null || intent === null) {
-    if (summary === null && reasons.length === 0) reasons.push('psbt: cannot be inspected');
-    return { ok: false, reasons };
-  }
+  if (summary === null) return { ok: false, reasons };
 
-  const outputs = checkOutputs(intent, summary, network, reasons);
   const inputs = checkInputs(summary, reasons);
   checkTransaction(summary, reasons);
-  checkFee(intent, summary, reasons);
   checkJournal(input, summary, reasons);
+  if (intent === null) return { ok: false, reasons };
+  const outputs = checkOutputs(intent, summary, network, reasons);
+  checkFee(intent, summary, reasons);
 
   if (reasons.length > 0 || proposer === null) return { ok: false, reasons };
   return {

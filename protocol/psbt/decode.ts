@@ -6,7 +6,6 @@
  * exception, because the bytes come from the coordinator, which may be hostile.
  */
 import { base64 } from '@scure/base';
-import { RawPSBTV2 } from '@scure/btc-signer/psbt.js';
 import { Transaction } from '@scure/btc-signer/transaction.js';
 import { ConclaveError } from '../errors';
 import { type Prevout, verifyPrevouts } from './prevout';
@@ -44,17 +43,15 @@ export function decodePsbt(input: string | Uint8Array, options: DecodeOptions = 
   if (bytes.length > maxBytes) throw malformed(`larger than ${maxBytes} bytes`);
   if (bytes.length < MAGIC.length || MAGIC.some((b, i) => bytes[i] !== b)) throw malformed('missing the "psbt" magic bytes');
 
+  const version = declaredVersion(bytes);
+  if (version !== undefined && version !== 0) {
+    throw new ConclaveError('PSBT_UNSUPPORTED_VERSION', `psbt: only PSBT version 0 is supported (this is version ${version})`);
+  }
   let raw: RawPsbt;
   try {
     raw = decodeRawPsbtV0(bytes);
-  } catch (v0Error) {
-    if (parsesAsVersion2(bytes)) {
-      throw new ConclaveError('PSBT_UNSUPPORTED_VERSION', 'psbt: only PSBT version 0 is supported (this is version 2)');
-    }
-    throw malformed(reason(v0Error));
-  }
-  if (raw.global.version !== undefined && raw.global.version !== 0) {
-    throw new ConclaveError('PSBT_UNSUPPORTED_VERSION', `psbt: only PSBT version 0 is supported (this is version ${raw.global.version})`);
+  } catch (error) {
+    throw malformed(reason(error));
   }
   const prevouts = verifyPrevouts(raw);
   try {
@@ -91,12 +88,36 @@ function toBytes(input: unknown, maxBytes: number): Uint8Array {
   }
 }
 
-function parsesAsVersion2(bytes: Uint8Array): boolean {
-  try {
-    RawPSBTV2.decode(bytes);
-    return true;
-  } catch {
-    return false;
+/**
+ * PSBT_GLOBAL_VERSION (key type 0xfb) when the global map declares one. Read before the strict
+ * decode so that a version 2 PSBT, valid or not, is refused as unsupported: the v0 decoder would
+ * only say that the unsigned transaction is missing. A walk over the global map's key-value
+ * framing (BIP174: <compact size keylen><key><compact size valuelen><value>, 0x00 ends the map);
+ * anything it cannot follow returns undefined and is left to the strict decoder.
+ */
+function declaredVersion(bytes: Uint8Array): number | undefined {
+  let pos = MAGIC.length;
+  const compactSize = (): number | undefined => {
+    const first = bytes[pos];
+    if (first === undefined) return undefined;
+    const width = first < 0xfd ? 0 : first === 0xfd ? 2 : first === 0xfe ? 4 : 8;
+    if (width === 8 || pos + 1 + width > bytes.length) return undefined;
+    let value = width === 0 ? first : 0;
+    for (let k = width; k >= 1; k--) value = value * 256 + bytes[pos + k];
+    pos += 1 + width;
+    return value;
+  };
+  for (;;) {
+    const keyLength = compactSize();
+    if (keyLength === undefined || keyLength === 0) return undefined;
+    const keyStart = pos;
+    pos += keyLength;
+    const valueLength = compactSize();
+    if (valueLength === undefined || pos + valueLength > bytes.length) return undefined;
+    if (keyLength === 1 && bytes[keyStart] === 0xfb && valueLength === 4) {
+      return (bytes[pos] | (bytes[pos + 1] << 8) | (bytes[pos + 2] << 16) | (bytes[pos + 3] << 24)) >>> 0;
+    }
+    pos += valueLength;
   }
 }
 

@@ -11,13 +11,14 @@ import type { NetworkName } from '../network';
 import { scriptToAddress } from '../address';
 import { type DecodedPsbt, type PsbtLike, resolvePsbt } from './decode';
 import { parseMultisig } from './multisig';
-import { matchVaultScript } from './ownership';
+import { matchVaultScript, memoizeOracle } from './ownership';
 import type { RawPsbtInput } from './raw';
 import type { DerivedVaultScript, PsbtInputSummary, PsbtOutputSummary, PsbtSummary, VaultScriptOracle } from './types';
 import { estimateVsize, finalInputWeight, p2wshMultisigInputWeight } from './vsize';
 
-export function inspectPsbt(psbt: PsbtLike, oracle: VaultScriptOracle, network: NetworkName): PsbtSummary {
+export function inspectPsbt(psbt: PsbtLike, vaultOracle: VaultScriptOracle, network: NetworkName): PsbtSummary {
   const decoded = resolvePsbt(psbt);
+  const oracle = memoizeOracle(vaultOracle);
   const tx = decoded.raw.global.unsignedTx;
   if (tx.inputs.length === 0) throw new ConclaveError('PSBT_MISMATCH', 'psbt: the transaction spends no inputs');
   if (tx.outputs.length === 0) throw new ConclaveError('PSBT_MISMATCH', 'psbt: the transaction has no outputs');

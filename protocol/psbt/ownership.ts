@@ -11,6 +11,27 @@ import type { DerivedVaultScript, VaultPosition, VaultScriptOracle } from './typ
 
 const HARDENED = 0x80000000;
 
+/**
+ * The oracle, remembering what it derived for the length of one call: a consolidation spends
+ * many coins of the same few addresses, and each derivation costs several EC multiplications.
+ */
+export function memoizeOracle(oracle: VaultScriptOracle): VaultScriptOracle {
+  const derived = new Map<string, DerivedVaultScript>();
+  return {
+    threshold: oracle.threshold,
+    fingerprints: oracle.fingerprints,
+    derive(change, index) {
+      const key = `${change}/${index}`;
+      let script = derived.get(key);
+      if (script === undefined) {
+        script = oracle.derive(change, index);
+        derived.set(key, script);
+      }
+      return script;
+    },
+  };
+}
+
 /** The vault address `scriptPubKey` is, per the oracle, or null when it is not provably one. */
 export function matchVaultScript(
   oracle: VaultScriptOracle,

@@ -6,10 +6,10 @@
  * know (unknown and proprietary keys) untouched, and it never re-checks the whole transaction
  * per input, which is what makes signing hundreds of inputs quadratic there.
  */
-import { RawPSBTV0 } from '@scure/btc-signer/psbt.js';
+import { PSBTInput, PSBTInputCoder, PSBTOutput, PSBTOutputCoder, RawPSBTV0, cleanPSBTFields } from '@scure/btc-signer/psbt.js';
 import { RawOldTx, RawTx } from '@scure/btc-signer/script.js';
 import { sha256x2 } from '@scure/btc-signer/utils.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { bytesToHex, concatBytes } from '@noble/hashes/utils.js';
 
 export interface RawTxInput {
   /** Txid in display order (scure reverses the wire bytes on decode). */
@@ -86,14 +86,29 @@ export interface RawPsbt {
 }
 
 type ScureRawPsbt = Parameters<typeof RawPSBTV0.encode>[0];
+type ScureInput = Parameters<typeof PSBTInputCoder.encode>[0];
+type ScureOutput = Parameters<typeof PSBTOutputCoder.encode>[0];
 
 /** Strict BIP174 v0 decode; throws scure's error (the caller maps it to a stable code). */
 export function decodeRawPsbtV0(bytes: Uint8Array): RawPsbt {
   return RawPSBTV0.decode(bytes) as unknown as RawPsbt;
 }
 
+/**
+ * BIP174 serialization: magic, global map, one map per input, one per output. Each map is
+ * encoded on its own and the pieces concatenated: micro-packed (under scure's coder) re-reads
+ * everything written so far after each key-value pair of a map, so one pass over a whole PSBT
+ * costs the square of its size (about 3.7 s for 800 inputs, against 0.13 s for 100). The global
+ * map and the version rules are checked by encoding a skeleton with empty input/output maps.
+ */
 export function encodeRawPsbtV0(raw: RawPsbt): Uint8Array {
-  return RawPSBTV0.encode(raw as unknown as ScureRawPsbt);
+  const emptyMaps = raw.inputs.length + raw.outputs.length;
+  const skeleton = RawPSBTV0.encode({ global: raw.global, inputs: raw.inputs.map(() => ({})), outputs: raw.outputs.map(() => ({})) } as unknown as ScureRawPsbt);
+  // An empty map is its 0x00 separator alone, so the skeleton ends with one zero byte per map.
+  const head = skeleton.subarray(0, skeleton.length - emptyMaps);
+  const inputs = raw.inputs.map((input) => PSBTInputCoder.encode(cleanPSBTFields(0, PSBTInput, input as ScureInput) as ScureInput));
+  const outputs = raw.outputs.map((output) => PSBTOutputCoder.encode(cleanPSBTFields(0, PSBTOutput, output as ScureOutput) as ScureOutput));
+  return concatBytes(head, ...inputs, ...outputs);
 }
 
 export function decodeRawTx(bytes: Uint8Array): RawFullTx {

@@ -10,7 +10,7 @@ import type { PartialSignature } from '../api';
 import { ConclaveError } from '../errors';
 import { type PsbtLike, resolvePsbt } from './decode';
 import { indexOfKey, parseMultisig } from './multisig';
-import { matchVaultScript } from './ownership';
+import { matchVaultScript, memoizeOracle } from './ownership';
 import { InputDigests, parsePartialSignature, signatureVerifies } from './signature';
 import type { DerivedVaultScript, VaultScriptOracle } from './types';
 
@@ -42,8 +42,9 @@ export function verifyPartialSignature(psbt: PsbtLike, sig: PartialSignature): b
  * SIGNER_NOT_IN_VAULT (the key is not one of the vault's keys at that address) or
  * PSBT_MISMATCH (the input is not the vault's).
  */
-export function verifyPartialSignatures(psbt: PsbtLike, sigs: PartialSignature[], oracle: VaultScriptOracle): void {
+export function verifyPartialSignatures(psbt: PsbtLike, sigs: PartialSignature[], vaultOracle: VaultScriptOracle): void {
   const decoded = resolvePsbt(psbt);
+  const oracle = memoizeOracle(vaultOracle);
   const digests = new InputDigests(decoded);
   const owners = new Map<number, DerivedVaultScript>();
   for (const sig of sigs) {

@@ -5,7 +5,7 @@
  * re-reads state over REST and verifies it, so a lost or forged push cannot cause harm.
  */
 import type { Server } from 'node:http';
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { DataSource } from 'typeorm';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -22,7 +22,7 @@ const MAX_FRAME_BYTES = 64 * 1024;
 interface Session { socket: WebSocket; memberId: string; identityKey: string }
 
 @Injectable()
-export class SignerHub implements OnApplicationShutdown {
+export class SignerHub implements BeforeApplicationShutdown {
   private readonly logger = new Logger('SignerHub');
   private server: WebSocketServer | null = null;
   private readonly sessions = new Set<Session>();
@@ -86,8 +86,10 @@ export class SignerHub implements OnApplicationShutdown {
     for (const session of this.sessions) send(session.socket, { type: 'event', event });
   }
 
-  onApplicationShutdown(): void {
-    for (const session of this.sessions) session.socket.terminate();
+  /** Before the HTTP server closes: open sockets (authenticated or not) would hold it open. */
+  beforeApplicationShutdown(): void {
+    for (const client of this.server?.clients ?? []) client.terminate();
+    this.sessions.clear();
     this.server?.close();
     this.logger.log({ msg: 'signer hub closed' });
   }

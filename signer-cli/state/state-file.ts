@@ -66,7 +66,7 @@ export class StateStore {
   readonly path: string;
   private readonly lockPath: string;
 
-  constructor(readonly home: string) {
+  constructor(readonly home: string, private readonly lockTimeoutMs = LOCK_TIMEOUT_MS) {
     this.path = join(home, STATE_FILE);
     this.lockPath = `${this.path}.lock`;
   }
@@ -99,7 +99,7 @@ export class StateStore {
   }
 
   private withLock<T>(fn: () => T): T {
-    const deadline = Date.now() + LOCK_TIMEOUT_MS;
+    const deadline = Date.now() + this.lockTimeoutMs;
     for (;;) {
       try {
         const fd = openSync(this.lockPath, 'wx', 0o600);

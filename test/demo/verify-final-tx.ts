@@ -39,7 +39,7 @@ export function verifyFinalTransaction(expected: ExpectedSpend): string[] {
   check(changeOut !== undefined, `pays change ${changeOut?.amount ?? 0n} sats to the vault's change address ${change.address}`);
   const totalIn = expected.inputs.reduce((s, i) => s + i.amount, 0n);
   const totalOut = outputs.reduce((s, o) => s + o.amount!, 0n);
-  check(totalOut < totalIn, `fee ${totalIn - totalOut} sats (${Number(totalIn - totalOut) / tx.vsize} sat/vB)`);
+  check(totalOut < totalIn, `fee ${totalIn - totalOut} sats (${(Number(totalIn - totalOut) / tx.vsize).toFixed(2)} sat/vB)`);
 
   for (let i = 0; i < tx.inputsLength; i++) {
     const input = tx.getInput(i);

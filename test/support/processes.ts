@@ -11,9 +11,12 @@ export const SIGNER_MAIN = join(DIST, 'signer-cli', 'main.js');
 
 export interface Coordinator { url: string; process: ChildProcess; logs: string[]; stop(): Promise<void> }
 
-export async function startCoordinator(env: Record<string, string>): Promise<Coordinator> {
+/** `env` entries set to undefined are removed from the inherited environment. */
+export async function startCoordinator(env: Record<string, string | undefined>): Promise<Coordinator> {
+  const merged: Record<string, string | undefined> = { ...process.env, CONCLAVE_PORT: '0', CONCLAVE_LOG_LEVEL: 'warn', ...env };
+  for (const key of Object.keys(merged)) if (merged[key] === undefined) delete merged[key];
   const child = spawn(process.execPath, [SERVER_MAIN], {
-    env: { ...process.env, CONCLAVE_PORT: '0', CONCLAVE_LOG_LEVEL: 'warn', ...env },
+    env: merged,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];

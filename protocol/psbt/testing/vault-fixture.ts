@@ -77,12 +77,25 @@ export function defaultVault(network: NetworkName = 'regtest'): TestVault {
 
 export function deriveScript(keyholders: TestKeyholder[], threshold: number, network: NetworkName, change: 0 | 1, index: number): DerivedVaultScript {
   const keys = keyholders
-    .map((k) => ({ pubkey: k.account.deriveChild(change).deriveChild(index).publicKey as Uint8Array, fingerprint: k.fingerprint, path: [...k.accountPath, change, index] }))
+    .map((k) => ({ pubkey: chainKey(k, change).deriveChild(index).publicKey as Uint8Array, fingerprint: k.fingerprint, path: [...k.accountPath, change, index] }))
     .sort((a, b) => compareBytes(a.pubkey, b.pubkey));
   // witness script: <m> <sorted pubkeys> <n> OP_CHECKMULTISIG; scriptPubKey: 0 <sha256(witnessScript)>
   const witnessScript = OutScript.encode({ type: 'ms', m: threshold, pubkeys: keys.map((k) => k.pubkey) });
   const scriptPubKey = OutScript.encode({ type: 'wsh', hash: sha256(witnessScript) });
   return { change, index, address: scriptToAddress(scriptPubKey, network) as string, scriptPubKey, witnessScript, keys };
+}
+
+const chainKeys = new Map<string, HDKey>();
+
+/** Public key of the receive (0) or change (1) chain, derived once: tests derive many addresses. */
+function chainKey(holder: TestKeyholder, change: 0 | 1): HDKey {
+  const cacheKey = `${holder.xpub}/${change}`;
+  let key = chainKeys.get(cacheKey);
+  if (key === undefined) {
+    key = HDKey.fromExtendedKey(holder.xpub, holder.account.versions).deriveChild(change);
+    chainKeys.set(cacheKey, key);
+  }
+  return key;
 }
 
 let fundingCounter = 0;
