@@ -12,7 +12,7 @@ import { type SigningRecord } from './signing-journal';
 import {
   ACCOUNT_PATH, ATTACKER, DESTINATION, NOW, WITHDRAWAL_ID, alice, bob, editPsbt, fixedRandom, funding, foreignVault,
   honestIntent, mallory, psbt, vault, verifyInput as input,
-} from './testing/withdrawal-fixture';
+} from '../../test/support/withdrawal-fixture';
 import { MAX_CHANGE_INDEX, verifyWithdrawalForSigning, type VerifyWithdrawalInput } from './verify-withdrawal';
 
 function reasonsOf(args: VerifyWithdrawalInput): string[] {

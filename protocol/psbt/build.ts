@@ -98,14 +98,18 @@ export function buildWithdrawalPsbt(params: BuildWithdrawalParams): string {
     throw new ConclaveError('INSUFFICIENT_FUNDS', `outputs: ${totalOut} sat to pay but the inputs hold ${totalIn} sat`);
   }
 
-  const bytes = encodeRawPsbtV0({
-    global: {
-      unsignedTx: { version: TX_VERSION, inputs: txInputs, outputs: txOutputs, lockTime: params.locktime },
-      xpub: params.globalXpubs.map((x, k) => globalXpub(x, network, k)),
-    },
-    inputs: inputMaps,
-    outputs: outputMaps,
-  });
+  const xpub = params.globalXpubs.map((x, k) => globalXpub(x, network, k));
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeRawPsbtV0({
+      global: { unsignedTx: { version: TX_VERSION, inputs: txInputs, outputs: txOutputs, lockTime: params.locktime }, xpub },
+      inputs: inputMaps,
+      outputs: outputMaps,
+    });
+  } catch (error) {
+    // e.g. the same xpub or key listed twice: BIP174 keys must be unique within a map
+    throw new ConclaveError('VALIDATION_FAILED', `psbt: cannot be serialized (${error instanceof Error ? error.message : String(error)})`);
+  }
   // The builder's output meets the signers' strict decoder before anyone else sees it.
   decodePsbt(bytes);
   return base64.encode(bytes);

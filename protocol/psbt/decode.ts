@@ -53,6 +53,9 @@ export function decodePsbt(input: string | Uint8Array, options: DecodeOptions = 
   } catch (error) {
     throw malformed(reason(error));
   }
+  if (raw.global.version !== undefined && raw.global.version !== 0) {
+    throw new ConclaveError('PSBT_UNSUPPORTED_VERSION', `psbt: only PSBT version 0 is supported (this is version ${raw.global.version})`);
+  }
   const prevouts = verifyPrevouts(raw);
   try {
     // scure's transaction-level checks on top of the map coder: scripts match the scripts they
@@ -77,7 +80,8 @@ export function encodePsbt(raw: RawPsbt): string {
 }
 
 function toBytes(input: unknown, maxBytes: number): Uint8Array {
-  if (input instanceof Uint8Array) return input;
+  // A copy: the decoded maps may be views into these bytes, and the caller may reuse its buffer.
+  if (input instanceof Uint8Array) return input.slice();
   if (typeof input !== 'string') throw malformed('expected base64 text or bytes');
   // Checked before decoding so an oversized string costs nothing to refuse.
   if (input.length > Math.ceil(maxBytes / 3) * 4) throw malformed(`larger than ${maxBytes} bytes`);

@@ -191,5 +191,7 @@ describe('2-of-3 P2WSH vault withdrawal', () => {
     expectCode(() => buildWithdrawalPsbt({ ...base, inputs: [{ ...base.inputs[0], prevTxHex: 'zz' }] }), 'TX_MALFORMED');
     expectCode(() => buildWithdrawalPsbt({ ...base, inputs: [base.inputs[0], base.inputs[0]] }), 'VALIDATION_FAILED', /spent twice/);
     expectCode(() => buildWithdrawalPsbt({ ...base, globalXpubs: [{ ...base.globalXpubs[0], path: [1, 2] }] }), 'KEY_INVALID');
+    expectCode(() => buildWithdrawalPsbt({ ...base, globalXpubs: [base.globalXpubs[0], base.globalXpubs[0]] }), 'VALIDATION_FAILED', /cannot be serialized/);
+    expectCode(() => buildWithdrawalPsbt({ ...base, globalXpubs: [{ ...base.globalXpubs[0], xpub: vault.keyholders[0].account.privateExtendedKey }] }), 'KEY_INVALID');
   });
 });

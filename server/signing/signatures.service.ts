@@ -45,7 +45,7 @@ export class SignaturesService {
       const envelope = await this.envelopes.consume<WithdrawalSignature>(manager, input, MESSAGE_TYPES.withdrawalSignature);
       const body = parseWith(withdrawalSignatureSchema, envelope.body, 'envelope.body');
       if (body.withdrawalId !== withdrawalId) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.withdrawalId: does not match the route');
-      const withdrawal = await this.withdrawals.find(withdrawalId, manager);
+      const withdrawal = await this.withdrawals.find(withdrawalId, manager, true);
       const vault = await this.vaults.find(withdrawal.vaultId, manager);
       const member = await manager.getRepository(MemberEntity).findOne({ where: { identityKey: envelope.signer } });
       if (!member || !(await this.vaults.isMember(manager, vault.id, member.identityKey))) {

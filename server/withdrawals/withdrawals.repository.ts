@@ -11,8 +11,13 @@ import { WithdrawalEntity } from './withdrawal.entity';
 export class WithdrawalsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async find(id: string, manager: EntityManager = this.dataSource.manager): Promise<WithdrawalEntity> {
-    const w = await manager.getRepository(WithdrawalEntity).findOne({ where: { id } });
+  /**
+   * `forUpdate` takes the row lock on PostgreSQL: two signatures arriving at once must see each
+   * other, or neither would count the threshold reached. SQLite runs one transaction at a time.
+   */
+  async find(id: string, manager: EntityManager = this.dataSource.manager, forUpdate = false): Promise<WithdrawalEntity> {
+    const lock = forUpdate && manager.connection.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' as const } } : {};
+    const w = await manager.getRepository(WithdrawalEntity).findOne({ where: { id }, ...lock });
     if (!w) throw new ConclaveError('WITHDRAWAL_NOT_FOUND', `withdrawal ${id}: not found`);
     return w;
   }

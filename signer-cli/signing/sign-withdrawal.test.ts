@@ -11,7 +11,7 @@ import type { Envelope } from '../../protocol/envelope';
 import { verifyPartialSignatures } from '../../protocol/psbt';
 import {
   ATTACKER, MNEMONICS, NOW, VAULT_ID, alice, bob, carol, psbt, vault, verifyInput,
-} from '../../protocol/intent/testing/withdrawal-fixture';
+} from '../../test/support/withdrawal-fixture';
 import type { CoordinatorClient } from '../coordinator/client';
 import type { WithdrawalViewParsed } from '../coordinator/views';
 import { createKeystore, unlockKeystore, type UnlockedKeystore } from '../keystore/keystore';

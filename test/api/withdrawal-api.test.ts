@@ -137,6 +137,16 @@ describe('withdrawal API', () => {
     expect((await snapshot(coord)).sigs).toBe(0);
   });
 
+  it('finalizes when the last two signatures arrive at the same moment', async () => {
+    await deposit(coord, vault, keyholders[0]!, [1_000_000n]);
+    const w = (await propose(coord, vault, keyholders[0]!, intent(vault))).body;
+    const answers = await Promise.all([keyholders[1]!, keyholders[2]!].map((k) => coord.call<WithdrawalView>('POST', `/api/v1/withdrawals/${w.id}/signatures`, signatureEnvelope(k, w))));
+    expect(answers.map((a) => a.status)).toEqual([200, 200]);
+    const final = await coord.call<WithdrawalView>('GET', `/api/v1/withdrawals/${w.id}`);
+    expect(final.body.state).toBe('exported');
+    expect(final.body.signatures).toHaveLength(2);
+  });
+
   it('never gives one coin to two concurrent proposals', async () => {
     await deposit(coord, vault, keyholders[0]!, [1_000_000n]);
     const attempts = await Promise.all([0, 1, 2, 3].map(() => propose(coord, vault, keyholders[0]!, intent(vault, { outputs: [{ address: DESTINATION, amount: '600000' }] }))));

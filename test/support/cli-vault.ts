@@ -24,13 +24,15 @@ export async function signer(home: string, args: string[], env: Record<string, s
 
 export async function setUpCliVault(options: {
   root: string; coordinatorUrl: string; env: Record<string, string>; names?: string[]; threshold?: number; step?: Step;
+  /** The keystores exist already (restored from known mnemonics). */
+  skipInit?: boolean;
 }): Promise<CliVault> {
   const names = options.names ?? ['alice', 'bob', 'carol'];
   const step = options.step ?? (() => undefined);
   const keyholders: CliKeyholder[] = [];
   for (const name of names) {
     const home = join(options.root, name);
-    const init = await signer(home, ['init', '--network', 'regtest'], options.env);
+    const init = await signer(home, options.skipInit ? ['whoami'] : ['init', '--network', 'regtest'], options.env);
     await signer(home, ['--coordinator', options.coordinatorUrl, 'join', '--name', name], options.env);
     const key = init.accountKey as { xpub: string };
     keyholders.push({ name, home, identityKey: String(init.identityKey), fingerprint: String(init.fingerprint), xpub: key.xpub });

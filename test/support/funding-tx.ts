@@ -9,11 +9,14 @@ import { Address, OutScript, Transaction } from '@scure/btc-signer';
 import { type NetworkName, networkParams } from '../../protocol/network';
 
 export function fakeFundingTx(payments: Array<{ address: string; amount: bigint }>, network: NetworkName): { hex: string; txid: string } {
+  const scripts = payments.map((p) => ({ script: OutScript.encode(Address(networkParams(network)).decode(p.address)), amount: p.amount }));
+  return fundingTxPaying(scripts, new Uint8Array(randomBytes(32)));
+}
+
+export function fundingTxPaying(payments: Array<{ script: Uint8Array; amount: bigint }>, spentTxid: Uint8Array): { hex: string; txid: string } {
   const tx = new Transaction({ allowUnknownInputs: true, allowUnknownOutputs: true, disableScriptCheck: true });
-  for (const p of payments) {
-    tx.addOutput({ script: OutScript.encode(Address(networkParams(network)).decode(p.address)), amount: p.amount });
-  }
+  for (const p of payments) tx.addOutput({ script: p.script, amount: p.amount });
   // Outputs first: once an input carries a final scriptSig the library seals the outputs.
-  tx.addInput({ txid: randomBytes(32), index: 0, finalScriptSig: new Uint8Array([0x51]), sequence: 0xfffffffe });
+  tx.addInput({ txid: spentTxid, index: 0, finalScriptSig: new Uint8Array([0x51]), sequence: 0xfffffffe });
   return { hex: bytesToHex(tx.toBytes(true, false)), txid: tx.id };
 }

@@ -3,9 +3,12 @@
  * signer CLIs (`dist/signer-cli/main.js`), talking over loopback exactly as users run them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
-export const DIST = join(__dirname, '..', '..');
+// Compiled output: this file runs from dist/test/support (demo, bench) or from test/support
+// under jest; either way the processes started are the built ones in dist/.
+const UP_TWO = join(__dirname, '..', '..');
+export const DIST = basename(UP_TWO) === 'dist' ? UP_TWO : join(UP_TWO, 'dist');
 export const SERVER_MAIN = join(DIST, 'server', 'main.js');
 export const SIGNER_MAIN = join(DIST, 'signer-cli', 'main.js');
 

@@ -1,25 +1,22 @@
 /**
  * Test support, not product code: a 2-of-3 regtest vault of three BIP39 test mnemonics, a
  * funding transaction, and builders of honest and altered withdrawals (real descriptors and
- * PSBTs from protocol/descriptor and protocol/psbt). Shared by the verification tests here
+ * PSBTs from protocol/descriptor and protocol/psbt). Shared by the intent verification tests
  * and the signer's signing-flow tests.
  */
-import { HDKey } from '@scure/bip32';
-import { mnemonicToSeedSync } from '@scure/bip39';
-import { schnorr } from '@noble/curves/secp256k1.js';
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { base64 } from '@scure/base';
-import { Transaction, p2wpkh } from '@scure/btc-signer';
-import type { KeyOrigin, WithdrawalIntent } from '../../api';
-import { deriveVaultScript, type MultisigVaultDescriptor } from '../../descriptor';
-import { signEnvelope } from '../../envelope';
-import { networkParams } from '../../network';
-import { buildWithdrawalPsbt } from '../../psbt';
-import { decodeRawPsbtV0, encodeRawPsbtV0 } from '../../psbt/raw';
-import { intentHash } from '../intent-hash';
-import type { SigningRecord } from '../signing-journal';
-import type { VerifyWithdrawalInput } from '../verify-withdrawal';
+import { p2wpkh } from '@scure/btc-signer';
+import type { WithdrawalIntent } from '../../protocol/api';
+import { deriveVaultScript, type MultisigVaultDescriptor } from '../../protocol/descriptor';
+import { signEnvelope } from '../../protocol/envelope';
+import { networkParams } from '../../protocol/network';
+import { buildWithdrawalPsbt } from '../../protocol/psbt';
+import { decodeRawPsbtV0, encodeRawPsbtV0 } from '../../protocol/psbt/raw';
+import { intentHash } from '../../protocol/intent/intent-hash';
+import type { SigningRecord } from '../../protocol/intent/signing-journal';
+import type { VerifyWithdrawalInput } from '../../protocol/intent/verify-withdrawal';
+import { fundingTxPaying } from './funding-tx';
+import { testKeyholder } from './test-keyholder';
 
 export const NOW = new Date('2026-03-01T12:00:00Z');
 export const VAULT_ID = '6f1c2a8e-3b7d-4c5e-9f10-2a3b4c5d6e7f';
@@ -34,11 +31,8 @@ export const MNEMONICS = [
 export const fixedRandom = (n: number) => new Uint8Array(n).fill(7);
 
 export function keyholder(mnemonic: string) {
-  const master = HDKey.fromMasterSeed(mnemonicToSeedSync(mnemonic), networkParams('regtest').bip32);
-  const account = master.derive("m/48'/1'/0'/2'");
-  const origin: KeyOrigin = { fingerprint: master.fingerprint.toString(16).padStart(8, '0'), path: '48h/1h/0h/2h', xpub: account.publicExtendedKey };
-  const identitySecret = sha256(utf8ToBytes(`identity ${mnemonic}`));
-  return { account, origin, identitySecret, identityKey: bytesToHex(schnorr.getPublicKey(identitySecret)) };
+  const k = testKeyholder('fixture', mnemonic);
+  return { account: k.account, origin: k.accountKey, identitySecret: k.identitySecret, identityKey: k.identityKey };
 }
 
 export const [alice, bob, carol, mallory] = MNEMONICS.map(keyholder);
@@ -50,11 +44,7 @@ export const foreignVault: MultisigVaultDescriptor = { ...vault, keys: [alice, b
 export const ACCOUNT_PATH = [48, 1, 0, 2].map((i) => i + 0x80000000);
 
 export function fundingTx(payments: Array<{ script: Uint8Array; amount: bigint }>, salt: number) {
-  const tx = new Transaction({ allowUnknownInputs: true, allowUnknownOutputs: true, disableScriptCheck: true });
-  // Outputs first: an input with a final scriptSig counts as signed, which freezes the outputs.
-  for (const p of payments) tx.addOutput({ script: p.script, amount: p.amount });
-  tx.addInput({ txid: new Uint8Array(32).fill(salt), index: 0, finalScriptSig: new Uint8Array([0x51]), sequence: 0xfffffffe });
-  return { hex: bytesToHex(tx.toBytes(true, false)), txid: tx.id };
+  return fundingTxPaying(payments, new Uint8Array(32).fill(salt));
 }
 
 export const coinA = deriveVaultScript(vault, 0, 0);
