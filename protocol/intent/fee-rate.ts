@@ -21,3 +21,8 @@ export function feeRateToMsatPerVbyte(rate: string, field = 'feeRate'): bigint {
 export function feeWithinRate(fee: bigint, vsize: number, maxRateMsat: bigint, slackPercent: bigint): boolean {
   return fee * 1000n * 100n <= maxRateMsat * BigInt(vsize) * (100n + slackPercent);
 }
+
+/** The fee, in satoshis rounded up, that pays `msatPerVbyte` for `vsize` vbytes. */
+export function feeForVsize(vsize: number, msatPerVbyte: bigint): bigint {
+  return (BigInt(vsize) * msatPerVbyte + 999n) / 1000n;
+}

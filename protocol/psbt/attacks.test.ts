@@ -18,7 +18,7 @@ import {
 import { encodeRawPsbtV0, type RawPsbt } from './raw';
 import {
   defaultVault, deriveScript, fundingTx, globalXpubs, TEST_MNEMONICS, testKeyholder, type TestKeyholder, type TestVault,
-} from './testing/vault-fixture';
+} from '../../test/support/psbt-vault-fixture';
 
 const DESTINATION = 'bcrt1q50rtrmj2f8vl9tem8qpfw36ylw5jg9j2dkku3w';
 const origin = (k: TestKeyholder) => ({ fingerprint: k.fingerprint, path: k.accountPath });

@@ -7,10 +7,12 @@
  * is reported rather than broadcast in a transaction the network would reject.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { equalBytes } from '@scure/btc-signer/utils.js';
 import type { PartialSignature } from '../api';
 import { ConclaveError } from '../errors';
 import { type DecodedPsbt, type PsbtLike, encodePsbt, resolvePsbt } from './decode';
-import { indexOfKey, parseMultisig } from './multisig';
+import { indexOfKey, p2wshScriptPubKey, parseMultisig } from './multisig';
+import type { Prevout } from './prevout';
 import { type RawPsbtInput, serializeWithWitness } from './raw';
 import { InputDigests, type ParsedSignature, parsePartialSignature, signatureVerifies, toPartialSignature } from './signature';
 
@@ -22,13 +24,19 @@ export interface FinalizedTransaction {
   psbt: string;
 }
 
+/**
+ * Adds `sigs` to the PSBT's own partial signatures, finalizes every input and extracts the
+ * transaction. Throws SIGNATURE_INVALID when any signature does not verify or an input has fewer
+ * than `threshold` valid ones, SIGNER_NOT_IN_VAULT for a key outside an input's witness script,
+ * and PSBT_MISMATCH when the witness script's threshold is not `threshold`.
+ */
 export function finalizeWithSignatures(psbt: PsbtLike, sigs: PartialSignature[], threshold: number): FinalizedTransaction {
   if (!Number.isSafeInteger(threshold) || threshold < 1) throw new ConclaveError('VALIDATION_FAILED', 'threshold: expected a positive integer');
   const decoded = resolvePsbt(psbt);
   const { raw } = decoded;
   const tx = raw.global.unsignedTx;
   if (tx.inputs.length === 0 || tx.outputs.length === 0) throw new ConclaveError('PSBT_MISMATCH', 'psbt: a transaction needs inputs and outputs');
-  checkFee(decoded);
+  const prevouts = knownPrevouts(decoded);
 
   const given = new Map<number, ParsedSignature[]>();
   for (const sig of sigs) {
@@ -38,7 +46,7 @@ export function finalizeWithSignatures(psbt: PsbtLike, sigs: PartialSignature[],
     else forInput.push(parsed);
   }
   const digests = new InputDigests(decoded);
-  const witnesses = raw.inputs.map((input, i) => inputWitness(input, i, [...embedded(input, i), ...(given.get(i) ?? [])], threshold, digests));
+  const witnesses = raw.inputs.map((input, i) => inputWitness(input, prevouts[i], i, [...embedded(input, i), ...(given.get(i) ?? [])], threshold, digests));
   const inputs = raw.inputs.map((input, i) => finalInput(input, witnesses[i]));
   return {
     txHex: bytesToHex(serializeWithWitness(tx, witnesses)),
@@ -47,7 +55,7 @@ export function finalizeWithSignatures(psbt: PsbtLike, sigs: PartialSignature[],
   };
 }
 
-function inputWitness(input: RawPsbtInput, i: number, candidates: ParsedSignature[], threshold: number, digests: InputDigests): Uint8Array[] {
+function inputWitness(input: RawPsbtInput, prevout: Prevout, i: number, candidates: ParsedSignature[], threshold: number, digests: InputDigests): Uint8Array[] {
   const where = `psbt/input[${i}]`;
   if (input.finalScriptWitness !== undefined || input.finalScriptSig !== undefined) {
     throw new ConclaveError('PSBT_MISMATCH', `${where}: already finalized`, { input: i });
@@ -56,6 +64,10 @@ function inputWitness(input: RawPsbtInput, i: number, candidates: ParsedSignatur
   const multisig = witnessScript === undefined ? null : parseMultisig(witnessScript);
   if (witnessScript === undefined || multisig === null) {
     throw new ConclaveError('PSBT_MISMATCH', `${where}: no multisig witness script to finalize with`, { input: i });
+  }
+  // Native P2WSH only: a P2SH-wrapped spend would also need a scriptSig, which this finalizer does not write.
+  if (!equalBytes(prevout.script, p2wshScriptPubKey(witnessScript))) {
+    throw new ConclaveError('PSBT_MISMATCH', `${where}: not a native P2WSH output of this witness script`, { input: i });
   }
   if (multisig.m !== threshold) {
     throw new ConclaveError('PSBT_MISMATCH', `${where}: the witness script needs ${multisig.m} signatures, the vault threshold is ${threshold}`, { input: i });
@@ -90,13 +102,14 @@ function finalInput(input: RawPsbtInput, witness: Uint8Array[]): RawPsbtInput {
   return kept;
 }
 
-/** The extractor's last check: every spent amount is known and the outputs do not spend more. */
-function checkFee(decoded: DecodedPsbt): void {
-  let totalIn = 0n;
-  decoded.prevouts.forEach((prevout, i) => {
+/** The extractor's last check: every spent output is known and the outputs do not spend more. */
+function knownPrevouts(decoded: DecodedPsbt): Prevout[] {
+  const prevouts = decoded.prevouts.map((prevout, i) => {
     if (prevout === null) throw new ConclaveError('PSBT_MISMATCH', `psbt/input[${i}]: the spent output is unknown`, { input: i });
-    totalIn += prevout.amount;
+    return prevout;
   });
+  const totalIn = prevouts.reduce((sum, p) => sum + p.amount, 0n);
   const totalOut = decoded.raw.global.unsignedTx.outputs.reduce((sum, o) => sum + o.amount, 0n);
   if (totalOut > totalIn) throw new ConclaveError('PSBT_MISMATCH', `psbt: outputs (${totalOut} sat) exceed inputs (${totalIn} sat)`);
+  return prevouts;
 }

@@ -10,7 +10,7 @@ import * as bitcoin from 'bitcoinjs-lib';
 import { describeWithVectors, readVectorJson } from '../../test/vectors/locate';
 import type { PartialSignature } from '../api';
 import { buildWithdrawalPsbt, finalizeWithSignatures, inspectPsbt, signVaultInputs, verifyPartialSignatures } from './index';
-import { defaultVault, globalXpubs, type TestKeyholder } from './testing/vault-fixture';
+import { defaultVault, globalXpubs, type TestKeyholder } from '../../test/support/psbt-vault-fixture';
 
 interface Entry { note: string; request: { method: string; params: unknown[] }; response: { result: unknown } }
 interface Transcript { keyholders: Array<{ fingerprint: string; tpub: string }>; entries: Entry[] }

@@ -13,7 +13,7 @@ import {
   buildWithdrawalPsbt, decodePsbt, finalizeWithSignatures, inspectPsbt, signVaultInputs, SighashAllV0,
   verifyPartialSignature, verifyPartialSignatures,
 } from './index';
-import { defaultVault, fundingTx, globalXpubs, type TestKeyholder, type TestVault } from './testing/vault-fixture';
+import { defaultVault, fundingTx, globalXpubs, type TestKeyholder, type TestVault } from '../../test/support/psbt-vault-fixture';
 
 const origin = (k: TestKeyholder) => ({ fingerprint: k.fingerprint, path: k.accountPath });
 

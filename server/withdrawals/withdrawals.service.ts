@@ -100,12 +100,12 @@ export class WithdrawalsService {
     const selection = selectCoins({
       coins: available.map((u) => ({ txid: u.txid, vout: u.vout, amount: BigInt(u.amount) })),
       outputsTotal: outputs.reduce((sum, o) => sum + o.amount, 0n),
-      outputScriptLengths: outputs.map((o) => o.script.length),
-      changeScriptLength: changeScript.scriptPubKey.length,
+      outputScripts: outputs.map((o) => o.script),
+      changeScript: changeScript.scriptPubKey,
       changeDust: dustThreshold(changeScript.scriptPubKey),
       feeRate: intent.feeRate,
       threshold: descriptor.threshold,
-      keyCount: descriptor.keys.length,
+      witnessScriptLength: changeScript.witnessScript.length,
     });
     if (!selection.ok) {
       throw new ConclaveError('INSUFFICIENT_FUNDS', `vault ${vault.id}: ${selection.available} sats available, ${selection.needed} needed with the fee`, { available: selection.available.toString(), needed: selection.needed.toString() });

@@ -11,10 +11,10 @@ import { mnemonicToSeedSync } from '@scure/bip39';
 import { OutScript } from '@scure/btc-signer/payment.js';
 import { RawTx } from '@scure/btc-signer/script.js';
 import { compareBytes, sha256 } from '@scure/btc-signer/utils.js';
-import { scriptToAddress } from '../../address';
-import { type NetworkName, networkParams } from '../../network';
-import { txidOf } from '../raw';
-import type { DerivedVaultScript, VaultScriptOracle } from '../types';
+import { scriptToAddress } from '../../protocol/address';
+import { type NetworkName, networkParams } from '../../protocol/network';
+import { txidOf } from '../../protocol/psbt/raw';
+import type { DerivedVaultScript, VaultScriptOracle } from '../../protocol/psbt/types';
 
 export const TEST_MNEMONICS = [
   'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
