@@ -19,7 +19,7 @@ import { type MultisigVaultDescriptor, deriveVaultScript, formatVaultDescriptor 
 import { verifyEnvelope } from '../protocol/envelope';
 import { intentHash } from '../protocol/intent/intent-hash';
 import { verifyWithdrawalForSigning } from '../protocol/intent/verify-withdrawal';
-import { buildWithdrawalPsbt, finalizeWithSignatures, inspectPsbt, signVaultInputs, verifyPartialSignatures } from '../protocol/psbt';
+import { buildWithdrawalPsbt, descriptorOracle, finalizeWithSignatures, inspectPsbt, signVaultInputs, verifyPartialSignatures } from '../protocol/psbt';
 import { signer } from '../test/support/cli-vault';
 import { fakeFundingTx } from '../test/support/funding-tx';
 import { spawnSigner, startCoordinator } from '../test/support/processes';
@@ -53,7 +53,7 @@ function inProcessRound(keyholders: TestKeyholder[], descriptor: MultisigVaultDe
   const intent = intentFor(vaultId);
   const proposal = keyholders[0]!.sign(MESSAGE_TYPES.withdrawalPropose, intent);
   verifyEnvelope(proposal, { now: new Date(), expectedType: MESSAGE_TYPES.withdrawalPropose });
-  const oracle = { threshold: 2, fingerprints: descriptor.keys.map((k) => k.fingerprint), derive: (c: 0 | 1, i: number) => deriveVaultScript(descriptor, c, i) };
+  const oracle = descriptorOracle(descriptor);
   const psbt = buildWithdrawalPsbt({
     network: 'regtest',
     inputs: [{ txid: prevTx.txid, vout: 0, prevTxHex: prevTx.hex, script: deriveVaultScript(descriptor, 0, 0) }],

@@ -12,12 +12,12 @@ import type { WithdrawalIntent } from '../api';
 import { MESSAGE_TYPES, withdrawalIntentSchema } from '../api';
 import { parseSats } from '../amounts';
 import { canonicalJson } from '../canonical-json';
-import { deriveVaultScript, type MultisigVaultDescriptor } from '../descriptor';
+import type { MultisigVaultDescriptor } from '../descriptor';
 import { verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
 import { identityFingerprint } from '../identity';
 import type { NetworkName } from '../network';
-import { addressToScript, inspectPsbt, type PsbtSummary, type VaultScriptOracle } from '../psbt';
+import { addressToScript, descriptorOracle, inspectPsbt, type PsbtSummary } from '../psbt';
 import { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
 import { intentHash } from './intent-hash';
 import { journalConflicts, outpointKey, type SigningRecord } from './signing-journal';
@@ -111,7 +111,7 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
 
   let summary: PsbtSummary | null = null;
   try {
-    summary = inspectPsbt(withdrawal.psbt, vaultOracle(pinned.descriptor), network);
+    summary = inspectPsbt(withdrawal.psbt, descriptorOracle(pinned.descriptor), network);
   } catch (error) {
     reasons.push(error instanceof ConclaveError ? error.message : `psbt: cannot be inspected (${String(error)})`);
   }
@@ -194,14 +194,6 @@ function checkProposal({ withdrawal, pinned, now }: VerifyWithdrawalInput, inten
     ok = false;
   }
   return ok ? signer : null;
-}
-
-function vaultOracle(descriptor: MultisigVaultDescriptor): VaultScriptOracle {
-  return {
-    threshold: descriptor.threshold,
-    fingerprints: descriptor.keys.map((k) => k.fingerprint),
-    derive: (change, index) => deriveVaultScript(descriptor, change, index),
-  };
 }
 
 /**

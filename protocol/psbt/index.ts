@@ -8,6 +8,7 @@
 export { MAX_PSBT_BYTES, decodePsbt, encodePsbt, type DecodeOptions, type DecodedPsbt, type PsbtLike } from './decode';
 export { RBF_SEQUENCE, buildWithdrawalPsbt, type BuildWithdrawalParams, type GlobalXpubInput, type WithdrawalInput, type WithdrawalOutput } from './build';
 export { inspectPsbt } from './inspect';
+export { descriptorOracle } from './oracle';
 export { signVaultInputs, type AccountOrigin, type SignResult } from './sign';
 export { verifyPartialSignature, verifyPartialSignatures } from './verify';
 export { finalizeWithSignatures, type FinalizedTransaction } from './finalize';

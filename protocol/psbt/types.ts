@@ -4,28 +4,10 @@
  * coordinator reads before it signs or relays anything.
  */
 
-/** One vault key at one address: its public key and the BIP32 origin a PSBT records for it. */
-export interface VaultKeyDerivation {
-  /** 33-byte compressed public key. */
-  pubkey: Uint8Array;
-  /** Master key fingerprint, 8 lowercase hex digits. */
-  fingerprint: string;
-  /** Full BIP32 path from the master key, hardened elements with the 0x80000000 offset, ending in change, index. */
-  path: number[];
-}
+// The address shapes come from the descriptor module, which derives them.
+import type { DerivedVaultScript } from '../descriptor/vault-descriptor';
 
-/** One address of a vault, as the descriptor derives it. */
-export interface DerivedVaultScript {
-  change: 0 | 1;
-  index: number;
-  address: string;
-  /** `0 <sha256(witnessScript)>` */
-  scriptPubKey: Uint8Array;
-  /** `m <key1> ... <keyn> n OP_CHECKMULTISIG`, keys sorted per BIP67. */
-  witnessScript: Uint8Array;
-  /** In BIP67 order, the order of the witness script. */
-  keys: VaultKeyDerivation[];
-}
+export type { DerivedVaultScript, VaultKeyDerivation } from '../descriptor/vault-descriptor';
 
 /**
  * What this module needs to know about a vault: the pinned descriptor, able to derive any address.

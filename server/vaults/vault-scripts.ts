@@ -5,6 +5,7 @@
 import { Injectable } from '@nestjs/common';
 import { type DerivedVaultScript, type MultisigVaultDescriptor, deriveVaultScript, parseVaultDescriptor } from '../../protocol/descriptor';
 import type { NetworkName } from '../../protocol/network';
+import { type VaultScriptOracle, descriptorOracle } from '../../protocol/psbt';
 import type { VaultEntity } from './vault.entity';
 
 @Injectable()
@@ -25,12 +26,7 @@ export class VaultScripts {
   }
 
   /** The oracle PSBT inspection uses to recompute ownership from the descriptor. */
-  oracle(vault: Pick<VaultEntity, 'id' | 'descriptor' | 'network' | 'threshold'>) {
-    const descriptor = this.descriptorOf(vault);
-    return {
-      threshold: descriptor.threshold,
-      fingerprints: descriptor.keys.map((k) => k.fingerprint),
-      derive: (change: 0 | 1, index: number) => deriveVaultScript(descriptor, change, index),
-    };
+  oracle(vault: Pick<VaultEntity, 'id' | 'descriptor' | 'network'>): VaultScriptOracle {
+    return descriptorOracle(this.descriptorOf(vault));
   }
 }
