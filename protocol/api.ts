@@ -98,13 +98,21 @@ export const partialSignatureSchema = z.object({
 }).strict();
 export type PartialSignature = z.infer<typeof partialSignatureSchema>;
 
+/** Base64 PSBT, bounded like every request body. */
+export const psbtBase64Schema = z.string().min(1).max(4_000_000).regex(/^[A-Za-z0-9+/]+={0,2}$/, 'expected base64');
+
+/**
+ * A keyholder's signatures for a withdrawal: either the partial signatures themselves (what
+ * signer-cli sends) or a PSBT signed in another wallet, from which they are taken.
+ */
 export const withdrawalSignatureSchema = z.object({
   withdrawalId: idSchema,
   intentHash: hash256Schema,
   /** txid of the unsigned transaction the signatures commit to. */
   unsignedTxid: txidSchema,
-  partialSigs: z.array(partialSignatureSchema).min(1).max(10_000),
-}).strict();
+  partialSigs: z.array(partialSignatureSchema).min(1).max(10_000).optional(),
+  psbt: psbtBase64Schema.optional(),
+}).strict().refine((b) => (b.partialSigs === undefined) !== (b.psbt === undefined), { message: 'give exactly one of partialSigs and psbt' });
 export type WithdrawalSignature = z.infer<typeof withdrawalSignatureSchema>;
 
 export const wsAuthSchema = z.object({ challenge: hexBytes(32) }).strict();

@@ -13,8 +13,16 @@ const canonicalize: (value: unknown) => string | undefined =
     ? canonicalizeImport
     : (canonicalizeImport as unknown as { default: (value: unknown) => string | undefined }).default;
 
+// RFC 8785 section 3.1 requires I-JSON input, whose strings and keys MUST NOT hold lone surrogates
+// (RFC 7493 section 2.1). With the u flag, \p{Cs} matches only a surrogate that is not part of a pair.
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function assertJsonSafe(value: unknown, path: string): void {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (value === null || typeof value === 'boolean') return;
+  if (typeof value === 'string') {
+    if (LONE_SURROGATE.test(value)) throw new ConclaveError('VALIDATION_FAILED', `${path}: a string with a lone surrogate cannot be signed`);
+    return;
+  }
   if (typeof value === 'number') {
     // Amounts travel as decimal strings; a non-integer or unsafe number is a bug upstream.
     if (!Number.isSafeInteger(value)) {
@@ -28,6 +36,7 @@ function assertJsonSafe(value: unknown, path: string): void {
   }
   if (typeof value === 'object') {
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      if (LONE_SURROGATE.test(key)) throw new ConclaveError('VALIDATION_FAILED', `${path}: key ${JSON.stringify(key)} has a lone surrogate`);
       if (item === undefined) throw new ConclaveError('VALIDATION_FAILED', `${path}.${key}: undefined cannot be signed`);
       assertJsonSafe(item, `${path}.${key}`);
     }

@@ -11,6 +11,7 @@ export { inspectPsbt } from './inspect';
 export { descriptorOracle } from './oracle';
 export { signVaultInputs, type AccountOrigin, type SignResult } from './sign';
 export { verifyPartialSignature, verifyPartialSignatures } from './verify';
+export { extractPartialSignatures } from './partial-signatures';
 export { finalizeWithSignatures, type FinalizedTransaction } from './finalize';
 export { SIGHASH_ALL, SighashAllV0 } from './sighash';
 export { MAX_SIGNATURE_BYTES, estimateVsize, p2wshMultisigInputWeight } from './vsize';

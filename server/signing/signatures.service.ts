@@ -9,7 +9,7 @@ import type { EntityManager } from 'typeorm';
 import { MESSAGE_TYPES, type PartialSignature, type WithdrawalSignature, type WithdrawalView, withdrawalSignatureSchema } from '../../protocol/api';
 import { canonicalJson } from '../../protocol/canonical-json';
 import { ConclaveError } from '../../protocol/errors';
-import { finalizeWithSignatures, inspectPsbt, verifyPartialSignatures } from '../../protocol/psbt';
+import { decodePsbt, extractPartialSignatures, finalizeWithSignatures, inspectPsbt, verifyPartialSignatures } from '../../protocol/psbt';
 import type { NetworkName } from '../../protocol/network';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
@@ -56,9 +56,10 @@ export class SignaturesService {
       if (withdrawal.state !== 'signing') throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: is ${withdrawal.state}, not signing`);
       if (body.intentHash !== withdrawal.intentHash) throw new ConclaveError('PSBT_MISMATCH', 'envelope.body.intentHash: signatures are for another intent');
       if (body.unsignedTxid !== withdrawal.unsignedTxid) throw new ConclaveError('PSBT_MISMATCH', 'envelope.body.unsignedTxid: signatures are for another transaction');
-      this.checkSignatures(withdrawal, vault, member, body.partialSigs);
+      const partialSigs = body.partialSigs ?? this.signaturesFromPsbt(withdrawal, vault, member, body.psbt!);
+      this.checkSignatures(withdrawal, vault, member, partialSigs);
       const now = this.clock.now().toISOString();
-      await repo.insert({ withdrawalId, identityKey: member.identityKey, signatures: canonicalJson(body.partialSigs), envelope: canonicalJson(envelope), createdAt: now });
+      await repo.insert({ withdrawalId, identityKey: member.identityKey, signatures: canonicalJson(partialSigs), envelope: canonicalJson(envelope), createdAt: now });
       const all = await repo.find({ where: { withdrawalId } });
       await this.audit.append(manager, { kind: 'signature.received', actor: member.identityKey, subject: withdrawalId, payload: { count: all.length, threshold: vault.threshold }, evidence: envelope });
       if (all.length >= vault.threshold) await this.finalize(manager, withdrawal, vault, all, now);
@@ -76,25 +77,47 @@ export class SignaturesService {
   }
 
   /**
+   * A PSBT signed in another wallet: it must be this withdrawal's transaction; of its partial
+   * signatures only the submitting member's own count (a combined PSBT may carry others').
+   */
+  private signaturesFromPsbt(withdrawal: WithdrawalEntity, vault: VaultEntity, member: MemberEntity, psbtBase64: string): PartialSignature[] {
+    const decoded = decodePsbt(psbtBase64);
+    if (decoded.unsignedTxid !== withdrawal.unsignedTxid) {
+      throw new ConclaveError('PSBT_MISMATCH', `envelope.body.psbt: spends ${decoded.unsignedTxid}, not this withdrawal's transaction ${withdrawal.unsignedTxid}`);
+    }
+    const own = new Set(this.ownKeys(withdrawal, vault, member).filter((k): k is string => k !== null));
+    const sigs = extractPartialSignatures(decoded).filter((sig) => own.has(`${sig.input}:${sig.pubkey}`));
+    if (sigs.length === 0) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.psbt: carries no signature by ${member.name}'s keys`);
+    return sigs;
+  }
+
+  /** `input:pubkey` of this member's key for each input of the withdrawal (null where it has none). */
+  private ownKeys(withdrawal: WithdrawalEntity, vault: VaultEntity, member: MemberEntity): Array<string | null> {
+    const summary = inspectPsbt(withdrawal.psbt, this.scripts.oracle(vault), vault.network as NetworkName);
+    return summary.inputs.map((input, index) => {
+      if (!input.vault) return null;
+      const own = this.scripts.derive(vault, input.vault.change, input.vault.index).keys
+        .find((k) => k.fingerprint === member.accountFingerprint && pathStartsWith(k.path, member.accountPath));
+      return own ? `${index}:${Buffer.from(own.pubkey).toString('hex')}` : null;
+    });
+  }
+
+  /**
    * Every input must carry exactly one signature by this member's own key for that input:
    * a valid signature by another keyholder's key would let one person count twice.
    */
   private checkSignatures(withdrawal: WithdrawalEntity, vault: VaultEntity, member: MemberEntity, sigs: PartialSignature[]): void {
-    const summary = inspectPsbt(withdrawal.psbt, this.scripts.oracle(vault), vault.network as NetworkName);
+    const own = this.ownKeys(withdrawal, vault, member);
     const seen = new Set<number>();
     for (const [i, sig] of sigs.entries()) {
-      const input = summary.inputs[sig.input];
-      if (!input?.vault) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs[${i}]: input ${sig.input} does not exist`);
+      if (sig.input >= own.length) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs[${i}]: input ${sig.input} does not exist`);
       if (seen.has(sig.input)) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs[${i}]: second signature for input ${sig.input}`);
       seen.add(sig.input);
-      const script = this.scripts.derive(vault, input.vault.change, input.vault.index);
-      const own = script.keys.find((k) => k.fingerprint === member.accountFingerprint && pathStartsWith(k.path, member.accountPath));
-      const ownHex = own ? Buffer.from(own.pubkey).toString('hex') : null;
-      if (sig.pubkey !== ownHex) {
+      if (own[sig.input] !== `${sig.input}:${sig.pubkey}`) {
         throw new ConclaveError('SIGNER_NOT_IN_VAULT', `psbt/input[${sig.input}]: key ${sig.pubkey} is not ${member.name}'s key for this input`);
       }
     }
-    if (seen.size !== summary.inputs.length) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs: ${seen.size} of ${summary.inputs.length} inputs signed`);
+    if (seen.size !== own.length) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs: ${seen.size} of ${own.length} inputs signed`);
     verifyPartialSignatures(withdrawal.psbt, sigs, this.scripts.oracle(vault));
   }
 

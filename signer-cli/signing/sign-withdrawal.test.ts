@@ -75,7 +75,8 @@ describe('processSigningRequest', () => {
     expect(submitted[0].type).toBe('withdrawal.signature');
     expect(submitted[0].signer).toBe(keystore.identityKey);
     expect(submitted[0].body).toMatchObject({ withdrawalId: w.id, intentHash: w.intentHash });
-    expect(() => verifyPartialSignatures(w.psbt, submitted[0].body.partialSigs, oracle)).not.toThrow();
+    expect(submitted[0].body.partialSigs).toHaveLength(1);
+    expect(() => verifyPartialSignatures(w.psbt, submitted[0].body.partialSigs ?? [], oracle)).not.toThrow();
     expect(state.read().journal).toEqual([expect.objectContaining({ withdrawalId: w.id, submittedAt: NOW.toISOString() })]);
   });
 

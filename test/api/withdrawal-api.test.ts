@@ -12,6 +12,12 @@ import { DESTINATION, deposit, intent, propose, setupVault, threeKeyholders } fr
 
 type ErrorBody = { error: { code: string; message: string } };
 
+/** The first half of a PSBT's bytes: well-formed base64, broken PSBT. */
+function truncated(psbt: string): string {
+  const bytes = Buffer.from(psbt, 'base64');
+  return bytes.subarray(0, bytes.length >> 1).toString('base64');
+}
+
 async function snapshot(coord: RunningCoordinator) {
   const [audit] = await coord.dataSource.query('SELECT COUNT(*) AS n FROM audit_events');
   const [w] = await coord.dataSource.query('SELECT COUNT(*) AS n FROM withdrawals');
@@ -135,6 +141,28 @@ describe('withdrawal API', () => {
     expect(borrowed.body.error.code).toBe('SIGNER_NOT_IN_VAULT');
     expect({ ...(await snapshot(coord)), audit: before.audit }).toEqual({ ...afterJoin, audit: before.audit });
     expect((await snapshot(coord)).sigs).toBe(0);
+  });
+
+  it('takes a PSBT signed in another wallet, and refuses a malformed one or one for another transaction', async () => {
+    await deposit(coord, vault, keyholders[0]!, [1_000_000n, 900_000n]);
+    const w = (await propose(coord, vault, keyholders[0]!, intent(vault))).body;
+    const other = (await propose(coord, vault, keyholders[0]!, intent(vault))).body;
+    const bob = keyholders[1]!;
+    const withPsbt = (psbt: string, target = w) => bob.sign(MESSAGE_TYPES.withdrawalSignature, { withdrawalId: target.id, intentHash: target.intentHash, unsignedTxid: target.unsignedTxid, psbt });
+    const before = await snapshot(coord);
+    const malformed = await coord.call<ErrorBody>('POST', `/api/v1/withdrawals/${w.id}/signatures`, withPsbt(truncated(w.psbt)));
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, 'PSBT_MALFORMED']);
+    const signedOther = signVaultInputs(other.psbt, bob.account, { fingerprint: bob.accountKey.fingerprint, path: bob.accountPath }, [0]).psbt;
+    const mismatch = await coord.call<ErrorBody>('POST', `/api/v1/withdrawals/${w.id}/signatures`, withPsbt(signedOther));
+    expect([mismatch.status, mismatch.body.error.code]).toEqual([422, 'PSBT_MISMATCH']);
+    const unsigned = await coord.call<ErrorBody>('POST', `/api/v1/withdrawals/${w.id}/signatures`, withPsbt(w.psbt));
+    expect(unsigned.body.error.code).toBe('SIGNATURE_INVALID');
+    expect(await snapshot(coord)).toEqual(before);
+
+    const signed = signVaultInputs(w.psbt, bob.account, { fingerprint: bob.accountKey.fingerprint, path: bob.accountPath }, [0]).psbt;
+    expect((await coord.call<WithdrawalView>('POST', `/api/v1/withdrawals/${w.id}/signatures`, withPsbt(signed))).status).toBe(200);
+    const done = await coord.call<WithdrawalView>('POST', `/api/v1/withdrawals/${w.id}/signatures`, signatureEnvelope(keyholders[2]!, w));
+    expect(done.body.state).toBe('exported');
   });
 
   it('finalizes when the last two signatures arrive at the same moment', async () => {
