@@ -178,3 +178,13 @@ describe('canonical form does not depend on key insertion order (seeded random o
     expect(reordered).toBeGreaterThan(150);
   });
 });
+
+describe('canonicalJson refuses what JSON would silently change', () => {
+  it.each([
+    ['a Map', new Map([['a', 1]])],
+    ['a Set', new Set([1])],
+    ['a Date', new Date(0)],
+  ])('refuses %s instead of signing something else', (_name, value) => {
+    expect(() => canonicalJson({ nested: value })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', message: expect.stringContaining('$.nested') }));
+  });
+});

@@ -35,6 +35,12 @@ function assertJsonSafe(value: unknown, path: string): void {
     return;
   }
   if (typeof value === 'object') {
+    // Only plain objects: a Map or Set would serialize as {} and a class's toJSON would skip
+    // these checks, so what is signed would not be what the caller meant.
+    const prototype = Object.getPrototypeOf(value) as unknown;
+    if (prototype !== Object.prototype && prototype !== null) {
+      throw new ConclaveError('VALIDATION_FAILED', `${path}: only plain objects and arrays can be signed`);
+    }
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       if (LONE_SURROGATE.test(key)) throw new ConclaveError('VALIDATION_FAILED', `${path}: key ${JSON.stringify(key)} has a lone surrogate`);
       if (item === undefined) throw new ConclaveError('VALIDATION_FAILED', `${path}.${key}: undefined cannot be signed`);
