@@ -18,6 +18,7 @@ import { MESSAGE_TYPES, type MemberView, type ServerFrame, type VaultView, type 
 import { type MultisigVaultDescriptor, deriveVaultScript, formatVaultDescriptor } from '../protocol/descriptor';
 import { verifyEnvelope } from '../protocol/envelope';
 import { intentHash } from '../protocol/intent/intent-hash';
+import { DEFAULT_POLICY, policyHash } from '../protocol/policy';
 import { verifyWithdrawalForSigning } from '../protocol/intent/verify-withdrawal';
 import { buildWithdrawalPsbt, descriptorOracle, finalizeWithSignatures, inspectPsbt, signVaultInputs, verifyPartialSignatures } from '../protocol/psbt';
 import { signer } from '../test/support/cli-vault';
@@ -44,7 +45,7 @@ function percentile(samples: number[], p: number): number {
 function intentFor(vaultId: string): WithdrawalIntent {
   return {
     vaultId, network: 'regtest', requestId: randomUUID(), outputs: [{ address: DESTINATION, amount: '250000' }],
-    feeRate: '2', maxFee: '50000', memo: '', expiresAt: new Date(Date.now() + 3600_000).toISOString(),
+    feeRate: '2', maxFee: '50000', memo: '', expiresAt: new Date(Date.now() + 3600_000).toISOString(), policyHash: policyHash(DEFAULT_POLICY),
   };
 }
 
@@ -63,9 +64,9 @@ function inProcessRound(keyholders: TestKeyholder[], descriptor: MultisigVaultDe
     locktime: 0,
   });
   const summary = inspectPsbt(psbt, oracle, 'regtest');
-  const withdrawal = { id: randomUUID(), intent, intentHash: intentHash(intent), proposal, psbt };
+  const withdrawal = { id: randomUUID(), intent, intentHash: intentHash(intent), proposal, psbt, approvals: [] };
   const sigs = keyholders.slice(1).flatMap((k) => {
-    const verdict = verifyWithdrawalForSigning({ withdrawal, pinned: { vaultId, descriptor, memberKeys: keyholders.map((h) => h.identityKey) }, network: 'regtest', now: new Date(), journal: [] });
+    const verdict = verifyWithdrawalForSigning({ withdrawal, pinned: { vaultId, descriptor, memberKeys: keyholders.map((h) => h.identityKey), policy: DEFAULT_POLICY }, network: 'regtest', now: new Date(), journal: [] });
     if (!verdict.ok) throw new Error(`in-process verification refused: ${verdict.reasons.join('; ')}`);
     const signed = signVaultInputs(psbt, k.account, { fingerprint: k.accountKey.fingerprint, path: k.accountPath }, verdict.inputsToSign).partialSigs;
     const envelope = k.sign(MESSAGE_TYPES.withdrawalSignature, { withdrawalId: withdrawal.id, intentHash: withdrawal.intentHash, unsignedTxid: summary.unsignedTxid, partialSigs: signed });
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
     const members = await api<MemberView[]>(`${base}/api/v1/members`, 'GET');
     const descriptor: MultisigVaultDescriptor = { kind: 'wsh-sortedmulti', network: 'regtest', threshold: 2, keys: members.map((m) => m.accountKey) };
     const vault = await api<VaultView>(`${base}/api/v1/vaults`, 'POST', alice.sign(MESSAGE_TYPES.vaultCreate, {
-      name: 'bench', network: 'regtest', threshold: 2, members: members.map((m) => m.identityKey), descriptor: formatVaultDescriptor(descriptor),
+      name: 'bench', network: 'regtest', threshold: 2, members: members.map((m) => m.identityKey), descriptor: formatVaultDescriptor(descriptor), policy: DEFAULT_POLICY,
     }));
     for (const name of ['bob', 'carol']) await signer(join(root, name), ['vault', 'pin', vault.id, '--yes'], ENV);
     const first = deriveVaultScript(descriptor, 0, 0).address;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { NETWORK_NAMES } from './network';
+import { type VaultPolicy, vaultPolicySchema } from './policy';
 
 const hexBytes = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
 export const identityKeySchema = hexBytes(32);
@@ -24,6 +25,7 @@ export const MESSAGE_TYPES = {
   vaultConfirm: 'vault.confirm',
   depositRegister: 'deposit.register',
   withdrawalPropose: 'withdrawal.propose',
+  withdrawalApprove: 'withdrawal.approve',
   withdrawalSignature: 'withdrawal.signature',
   wsAuth: 'ws.auth',
 } as const;
@@ -53,6 +55,7 @@ export const vaultCreateSchema = z.object({
   /** Identity keys of the keyholders, in descriptor key order. */
   members: z.array(identityKeySchema).min(1).max(15),
   descriptor: z.string().min(1).max(4000),
+  policy: vaultPolicySchema,
 }).strict();
 export type VaultCreate = z.infer<typeof vaultCreateSchema>;
 
@@ -60,6 +63,8 @@ export const vaultConfirmSchema = z.object({
   vaultId: idSchema,
   descriptor: z.string().min(1).max(4000),
   firstAddress: z.string().min(1).max(100),
+  /** The policy hash the keyholder pinned with the vault. */
+  policyHash: hash256Schema,
 }).strict();
 export type VaultConfirm = z.infer<typeof vaultConfirmSchema>;
 
@@ -87,6 +92,8 @@ export const withdrawalIntentSchema = z.object({
   maxFee: satsSchema,
   memo: z.string().max(200).default(''),
   expiresAt: z.iso.datetime(),
+  /** Hash of the vault policy the proposer acts under; signers refuse any other. */
+  policyHash: hash256Schema,
 }).strict();
 export type WithdrawalIntent = z.infer<typeof withdrawalIntentSchema>;
 
@@ -141,6 +148,8 @@ export interface VaultView {
   network: string;
   threshold: number;
   descriptor: string;
+  policy: VaultPolicy;
+  policyHash: string;
   members: Array<{ memberId: string; name: string; identityKey: string; fingerprint: string; accountKey: KeyOrigin }>;
   createdBy: string;
   createdAt: string;
@@ -169,6 +178,8 @@ export interface WithdrawalView {
   psbt: string;
   unsignedTxid: string;
   fee: string;
+  /** `withdrawal.approve` envelopes, kept as evidence that signers re-verify. */
+  approvals: unknown[];
   signatures: Array<{ identityKey: string; fingerprint: string; createdAt: string }>;
   txid: string | null;
   txHex: string | null;

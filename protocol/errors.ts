@@ -44,6 +44,17 @@ export const ERROR_CATALOG = {
   SIGNATURE_INVALID: { status: 422, summary: 'A partial signature does not verify' },
   SIGNER_NOT_IN_VAULT: { status: 403, summary: 'The signature is by a key outside the vault' },
   DEPOSIT_CONFLICT: { status: 409, summary: 'The deposit conflicts with what is recorded' },
+  POLICY_MISMATCH: { status: 422, summary: 'The request names another policy than the vault pinned, or breaks one of its caps' },
+  APPROVAL_INVALID: { status: 422, summary: 'An approval is not valid for this withdrawal' },
+  // Vault setup by BIP129 (BSMS 1.0)
+  BSMS_TOKEN_INVALID: { status: 400, summary: 'A BSMS token is not 00, 8 or 16 bytes of hex (or its decimal or mnemonic form)' },
+  BSMS_RECORD_INVALID: { status: 400, summary: 'A BSMS key or descriptor record is malformed or for another session' },
+  BSMS_SESSION_EXPIRED: { status: 409, summary: 'The BSMS setup session has expired' },
+  BSMS_DECRYPT: { status: 422, summary: 'A BSMS record does not authenticate under the session token (wrong token or altered data)' },
+  BSMS_SIGNATURE_INVALID: { status: 422, summary: 'A BSMS key record signature is not by its KEY' },
+  BSMS_KEY_NOT_IN_DESCRIPTOR: { status: 422, summary: "The descriptor record does not contain the signer's own key" },
+  BSMS_PATH_RESTRICTIONS: { status: 422, summary: 'The descriptor record derivation path restrictions are not acceptable' },
+  BSMS_FIRST_ADDRESS_MISMATCH: { status: 422, summary: 'The first address of the descriptor record is not the one derived from it' },
   // Local (signer CLI)
   KEYSTORE_PASSPHRASE: { status: 401, summary: 'The keystore passphrase is wrong or the file was altered' },
   KEYSTORE_MISSING: { status: 404, summary: 'No keystore at the given path' },

@@ -18,6 +18,7 @@ import { VaultScripts } from './vaults/vault-scripts';
 import { VaultsController } from './vaults/vaults.controller';
 import { VaultsRepository } from './vaults/vaults.repository';
 import { VaultsService } from './vaults/vaults.service';
+import { ApprovalsService } from './withdrawals/approvals.service';
 import { WithdrawalsController } from './withdrawals/withdrawals.controller';
 import { WithdrawalsRepository } from './withdrawals/withdrawals.repository';
 import { WithdrawalsService } from './withdrawals/withdrawals.service';
@@ -31,7 +32,7 @@ export class AppModule {
       controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController],
       providers: [
         Clock, Random, EnvelopeVerifier, AuditService, SignerHub, MembersService, VaultScripts, VaultsRepository, VaultsService,
-        UtxoRepository, DepositsService, WithdrawalsRepository, WithdrawalsService, SignaturesService,
+        UtxoRepository, DepositsService, WithdrawalsRepository, WithdrawalsService, ApprovalsService, SignaturesService,
       ],
     };
   }

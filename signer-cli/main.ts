@@ -9,6 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConclaveError } from '../protocol/errors';
 import { NETWORK_NAMES } from '../protocol/network';
 import { runAddresses } from './commands/addresses';
+import { runApprove } from './commands/approve';
 import { runDeposit } from './commands/deposit';
 import { runInit } from './commands/init';
 import { runJoin } from './commands/join';
@@ -71,7 +72,10 @@ function buildProgram(): Command {
     .requiredOption('--name <name>', 'vault name')
     .requiredOption('--threshold <m>', 'signatures required')
     .requiredOption('--member <identityKey|name>', 'a keyholder, repeat in descriptor order', collect)
-    .action(action((ctx, o: { name: string; threshold: string; member: string[] }) => runVaultCreate(ctx, o)));
+    .option('--approvals <n>', 'policy: approvals required from keyholders other than the proposer before signing', '0')
+    .option('--max-fee <sats>', 'policy: highest absolute fee of any withdrawal, in sat', '1000000')
+    .option('--max-fee-rate <sat/vB>', 'policy: highest fee rate of any withdrawal', '500')
+    .action(action((ctx, o: { name: string; threshold: string; member: string[]; approvals?: string; maxFee?: string; maxFeeRate?: string }) => runVaultCreate(ctx, o)));
   vault.command('pin <vaultId>')
     .description('check a vault yourself, show what to compare out of band, pin it and confirm it')
     .option('--yes', 'pin without asking (after comparing out of band)')
@@ -104,6 +108,11 @@ function buildProgram(): Command {
     .option('--expires-in <minutes>', 'intent lifetime (default 1440)')
     .option('--expires-at <iso>', 'exact expiry, so a retried command signs the same intent')
     .action(action((ctx, vaultId: string, o: Parameters<typeof runPropose>[2]) => runPropose(ctx, vaultId, o)));
+
+  program.command('approve <withdrawalId>')
+    .description('verify a withdrawal that awaits approvals against your pinned vault and policy, and approve it')
+    .option('--yes', 'approve without asking if it passes verification')
+    .action(action((ctx, id: string, o: { yes?: boolean }) => runApprove(ctx, id, o)));
 
   const withdrawal = program.command('withdrawal').description('inspect withdrawals');
   withdrawal.command('show <withdrawalId>')

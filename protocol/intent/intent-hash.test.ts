@@ -8,7 +8,7 @@ import { intentHash } from './intent-hash';
 const intent: WithdrawalIntent = {
   vaultId: '6f1c2a8e-3b7d-4c5e-9f10-2a3b4c5d6e7f', network: 'regtest', requestId: 'req-1',
   outputs: [{ address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', amount: '400000' }],
-  feeRate: '6', maxFee: '5000', memo: '', expiresAt: '2026-03-02T12:00:00.000Z',
+  feeRate: '6', maxFee: '5000', memo: '', expiresAt: '2026-03-02T12:00:00.000Z', policyHash: 'ab'.repeat(32),
 };
 
 describe('intentHash', () => {

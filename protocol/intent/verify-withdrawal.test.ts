@@ -70,7 +70,10 @@ describe('verifyWithdrawalForSigning', () => {
 
     test('intent hash that is not the hash of the intent', () => {
       const args = input();
-      expect(reasonsOf({ ...args, withdrawal: { ...args.withdrawal, intentHash: 'ab'.repeat(32) } })).toEqual([expect.stringMatching(/^intentHash: /)]);
+      // The approvals were for the real hash, so they no longer count either.
+      expect(reasonsOf({ ...args, withdrawal: { ...args.withdrawal, intentHash: 'ab'.repeat(32) } })).toEqual([
+        expect.stringMatching(/^intentHash: /), 'approvals[0]: approves another withdrawal or intent', 'approvals: 0 valid of the 1 the pinned policy requires',
+      ]);
     });
 
     test('an intent that does not parse is refused, not thrown', () => {

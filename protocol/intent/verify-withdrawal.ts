@@ -17,8 +17,10 @@ import { verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
 import { identityFingerprint } from '../identity';
 import type { NetworkName } from '../network';
+import { type VaultPolicy, policyHash } from '../policy';
 import { addressToScript, descriptorOracle, inspectPsbt, type PsbtSummary } from '../psbt';
 import { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
+import { countApprovals } from './approvals';
 import { intentHash } from './intent-hash';
 import { journalConflicts, outpointKey, type SigningRecord } from './signing-journal';
 
@@ -50,6 +52,8 @@ export interface WithdrawalToVerify {
   proposal: unknown;
   /** Base64 PSBT (BIP174 v0). */
   psbt: string;
+  /** `withdrawal.approve` envelopes collected by the coordinator. */
+  approvals: readonly unknown[];
 }
 
 export interface PinnedVaultForSigning {
@@ -57,6 +61,8 @@ export interface PinnedVaultForSigning {
   descriptor: MultisigVaultDescriptor;
   /** Identity keys of the vault's keyholders, as this signer pinned them. */
   memberKeys: readonly string[];
+  /** The policy pinned with the vault. */
+  policy: VaultPolicy;
 }
 
 export interface VerifyWithdrawalInput {
@@ -65,6 +71,11 @@ export interface VerifyWithdrawalInput {
   network: NetworkName;
   now: Date;
   journal: readonly SigningRecord[];
+  /**
+   * 'sign' (default) requires the policy's approvals; 'approve' checks everything else, for a
+   * keyholder deciding whether to add their approval.
+   */
+  purpose?: 'sign' | 'approve';
 }
 
 export interface WithdrawalSummary {
@@ -119,10 +130,11 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
 
   const inputs = checkInputs(summary, reasons);
   checkTransaction(summary, reasons);
-  checkJournal(input, summary, reasons);
+  if (input.purpose !== 'approve') checkJournal(input, summary, reasons);
   if (intent === null) return { ok: false, reasons };
   const outputs = checkOutputs(intent, summary, network, reasons);
   checkFee(intent, summary, reasons);
+  checkPolicy(input, intent, summary, proposer, reasons);
 
   if (reasons.length > 0 || proposer === null) return { ok: false, reasons };
   return {
@@ -275,6 +287,32 @@ function checkFee(intent: WithdrawalIntent, summary: PsbtSummary, reasons: strin
   const rate = feeRateToMsatPerVbyte(intent.feeRate, 'intent.feeRate');
   if (!feeWithinRate(summary.fee, summary.vsize, rate, FEE_RATE_SLACK_PERCENT)) {
     reasons.push(`fee: ${summary.fee} sat for about ${summary.vsize} vB is ${summary.feeRate.toFixed(2)} sat/vB, above the intent's ${intent.feeRate} sat/vB (+${FEE_RATE_SLACK_PERCENT}%)`);
+  }
+}
+
+/**
+ * The intent must act under the pinned policy; its fee caps hold whatever the intent says; and
+ * (when signing) enough keyholders other than the proposer approved this very intent.
+ */
+function checkPolicy(input: VerifyWithdrawalInput, intent: WithdrawalIntent, summary: PsbtSummary, proposer: string | null, reasons: string[]): void {
+  const { pinned, withdrawal, now } = input;
+  const pinnedHash = policyHash(pinned.policy);
+  if (intent.policyHash !== pinnedHash) reasons.push(`intent.policyHash: ${intent.policyHash} is not the pinned policy ${pinnedHash}`);
+  const maxFee = BigInt(pinned.policy.maxFeeSats);
+  if (summary.fee > maxFee) reasons.push(`fee: ${summary.fee} sat exceeds the policy's cap of ${maxFee} sat`);
+  const maxRate = feeRateToMsatPerVbyte(pinned.policy.maxFeeRate, 'policy.maxFeeRate');
+  if (!feeWithinRate(summary.fee, summary.vsize, maxRate, 0n)) {
+    reasons.push(`fee: ${summary.feeRate.toFixed(2)} sat/vB is above the policy's cap of ${pinned.policy.maxFeeRate} sat/vB`);
+  }
+  if (proposer === null) return;
+  const approvalReasons: string[] = [];
+  const approvers = countApprovals(withdrawal.approvals, {
+    withdrawalId: withdrawal.id, vaultId: pinned.vaultId, intentHash: withdrawal.intentHash, proposer, memberKeys: pinned.memberKeys, now,
+  }, approvalReasons);
+  if (input.purpose === 'approve') return;
+  reasons.push(...approvalReasons);
+  if (approvers.length < pinned.policy.requiredApprovals) {
+    reasons.push(`approvals: ${approvers.length} valid of the ${pinned.policy.requiredApprovals} the pinned policy requires`);
   }
 }
 

@@ -10,10 +10,11 @@ import { AddressEntity } from '../vaults/address.entity';
 import { VaultConfirmationEntity } from '../vaults/vault-confirmation.entity';
 import { VaultMemberEntity } from '../vaults/vault-member.entity';
 import { VaultEntity } from '../vaults/vault.entity';
+import { ApprovalEntity } from '../withdrawals/approval.entity';
 import { WithdrawalEntity } from '../withdrawals/withdrawal.entity';
 
 export const ENTITIES = [
   MemberEntity, VaultEntity, VaultMemberEntity, VaultConfirmationEntity, AddressEntity,
-  UtxoEntity, RawTransactionEntity, WithdrawalEntity, PartialSignatureEntity,
+  UtxoEntity, RawTransactionEntity, WithdrawalEntity, ApprovalEntity, PartialSignatureEntity,
   AuditEventEntity, AuditHeadEntity, UsedNonceEntity,
 ];

@@ -22,6 +22,13 @@ export class VaultEntity {
   @Column({ name: 'descriptor_hash', type: 'varchar', length: 64, unique: true })
   descriptorHash!: string;
 
+  /** Canonical JSON of the pinned VaultPolicy. */
+  @Column({ type: 'text' })
+  policy!: string;
+
+  @Column({ name: 'policy_hash', type: 'varchar', length: 64 })
+  policyHash!: string;
+
   @Column({ name: 'created_by', type: 'varchar', length: 64 })
   createdBy!: string;
 

@@ -12,6 +12,7 @@ import { canonicalJson } from '../../protocol/canonical-json';
 import { descriptorHash, deriveVaultScript, formatVaultDescriptor, parseVaultDescriptor } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
+import { type VaultPolicy, policyHash } from '../../protocol/policy';
 import { AuditService } from '../audit/audit.service';
 import { Clock, Random } from '../common/clock';
 import { parseWith } from '../common/parse-body';
@@ -53,6 +54,9 @@ export class VaultsService {
       const descriptor = parseVaultDescriptor(body.descriptor, this.config.network);
       if (descriptor.threshold !== body.threshold) throw new ConclaveError('DESCRIPTOR_INVALID', 'descriptor: threshold differs from envelope.body.threshold');
       if (descriptor.keys.length !== body.members.length) throw new ConclaveError('DESCRIPTOR_INVALID', 'descriptor: key count differs from the member count');
+      if (body.policy.requiredApprovals > body.members.length - 1) {
+        throw new ConclaveError('VALIDATION_FAILED', `envelope.body.policy.requiredApprovals: at most ${body.members.length - 1}, since the proposer never approves their own withdrawal`);
+      }
       const members: MemberEntity[] = [];
       for (const [i, identityKey] of body.members.entries()) {
         const member = await manager.getRepository(MemberEntity).findOne({ where: { identityKey } });
@@ -74,14 +78,15 @@ export class VaultsService {
       }
       const vault = manager.getRepository(VaultEntity).create({
         id: this.random.uuid(), name: body.name, network: body.network, threshold: body.threshold, descriptor: canonical,
-        descriptorHash: hash, createdBy: envelope.signer, createEnvelope: canonicalJson(envelope),
+        descriptorHash: hash, policy: canonicalJson(body.policy), policyHash: policyHash(body.policy),
+        createdBy: envelope.signer, createEnvelope: canonicalJson(envelope),
         nextReceiveIndex: 0, nextChangeIndex: 0, createdAt: this.clock.now().toISOString(),
       });
       await manager.getRepository(VaultEntity).insert(vault);
       await manager.getRepository(VaultMemberEntity).insert(members.map((m, position) => ({ vaultId: vault.id, position, memberId: m.id })));
       await this.repo.ensureAddresses(manager, vault, 0, this.config.gapLimit);
       await this.repo.ensureAddresses(manager, vault, 1, this.config.gapLimit);
-      await this.audit.append(manager, { kind: 'vault.created', actor: envelope.signer, subject: vault.id, payload: { name: vault.name, descriptor: canonical, threshold: vault.threshold }, evidence: envelope });
+      await this.audit.append(manager, { kind: 'vault.created', actor: envelope.signer, subject: vault.id, payload: { name: vault.name, descriptor: canonical, threshold: vault.threshold, policyHash: vault.policyHash }, evidence: envelope });
       return vault.id;
     });
     return this.get(id);
@@ -95,6 +100,7 @@ export class VaultsService {
       const vault = await this.repo.find(vaultId, manager);
       if (!(await this.repo.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the signer is not a keyholder of this vault');
       if (body.descriptor !== vault.descriptor) throw new ConclaveError('PIN_MISMATCH', 'envelope.body.descriptor: differs from the vault descriptor');
+      if (body.policyHash !== vault.policyHash) throw new ConclaveError('POLICY_MISMATCH', 'envelope.body.policyHash: differs from the vault policy');
       const first = this.scripts.derive(vault, 0, 0).address;
       if (body.firstAddress !== first) throw new ConclaveError('PIN_MISMATCH', `envelope.body.firstAddress: ${body.firstAddress} differs from ${first}`);
       const repo = manager.getRepository(VaultConfirmationEntity);
@@ -124,6 +130,7 @@ export class VaultsService {
     const sum = (status: string) => utxos.filter((u) => u.status === status).reduce((acc, u) => acc + BigInt(u.amount), 0n);
     return {
       id: vault.id, name: vault.name, network: vault.network, threshold: vault.threshold, descriptor: vault.descriptor,
+      policy: JSON.parse(vault.policy) as VaultPolicy, policyHash: vault.policyHash,
       members: record.members.map(({ member }) => ({
         memberId: member.id, name: member.name, identityKey: member.identityKey, fingerprint: identityFingerprint(member.identityKey),
         accountKey: { fingerprint: member.accountFingerprint, path: member.accountPath, xpub: member.accountXpub },

@@ -4,9 +4,11 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
 import { WITHDRAWAL_STATES, withdrawalIntentSchema, withdrawalSignatureSchema } from '../../protocol/api';
+import { approvalBodySchema } from '../../protocol/intent/approvals';
 import { envelopeSchemaFor } from '../common/openapi';
 import { parseWith } from '../common/parse-body';
 import { SignaturesService } from '../signing/signatures.service';
+import { ApprovalsService } from './approvals.service';
 import { WithdrawalsService } from './withdrawals.service';
 
 const listQuery = z.object({ state: z.enum(WITHDRAWAL_STATES).optional() });
@@ -14,7 +16,11 @@ const listQuery = z.object({ state: z.enum(WITHDRAWAL_STATES).optional() });
 @ApiTags('withdrawals')
 @Controller('api/v1')
 export class WithdrawalsController {
-  constructor(private readonly withdrawals: WithdrawalsService, private readonly signatures: SignaturesService) {}
+  constructor(
+    private readonly withdrawals: WithdrawalsService,
+    private readonly approvals: ApprovalsService,
+    private readonly signatures: SignaturesService,
+  ) {}
 
   @Post('vaults/:id/withdrawals')
   @ApiOperation({ summary: 'Propose a withdrawal: a withdrawal.propose envelope whose body is the intent. 201 when created, 200 when the same requestId and content exist.' })
@@ -33,6 +39,14 @@ export class WithdrawalsController {
   @Get('withdrawals/:id')
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.withdrawals.get(id);
+  }
+
+  @Post('withdrawals/:id/approvals')
+  @HttpCode(200)
+  @ApiOperation({ summary: "A keyholder other than the proposer approves the intent (withdrawal.approve envelope)" })
+  @ApiBody({ schema: envelopeSchemaFor('withdrawal.approve', approvalBodySchema) })
+  approve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
+    return this.approvals.approve(id, body);
   }
 
   @Post('withdrawals/:id/signatures')

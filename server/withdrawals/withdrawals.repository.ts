@@ -4,6 +4,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { WithdrawalState, WithdrawalView } from '../../protocol/api';
 import { ConclaveError } from '../../protocol/errors';
 import { PartialSignatureEntity } from '../signing/partial-signature.entity';
+import { ApprovalEntity } from './approval.entity';
 import { toWithdrawalView } from './withdrawal-view';
 import { WithdrawalEntity } from './withdrawal.entity';
 
@@ -30,13 +31,17 @@ export class WithdrawalsRepository {
     return manager.getRepository(PartialSignatureEntity).find({ where: { withdrawalId }, order: { createdAt: 'ASC' } });
   }
 
+  approvals(withdrawalId: string, manager: EntityManager = this.dataSource.manager): Promise<ApprovalEntity[]> {
+    return manager.getRepository(ApprovalEntity).find({ where: { withdrawalId }, order: { createdAt: 'ASC', identityKey: 'ASC' } });
+  }
+
   async view(id: string, manager: EntityManager = this.dataSource.manager): Promise<WithdrawalView> {
-    return toWithdrawalView(await this.find(id, manager), await this.signatures(id, manager));
+    return toWithdrawalView(await this.find(id, manager), await this.signatures(id, manager), await this.approvals(id, manager));
   }
 
   async listForVault(vaultId: string, state?: WithdrawalState): Promise<WithdrawalView[]> {
     const rows = await this.dataSource.getRepository(WithdrawalEntity).find({ where: { vaultId, ...(state ? { state } : {}) }, order: { createdAt: 'ASC' } });
-    return Promise.all(rows.map(async (w) => toWithdrawalView(w, await this.signatures(w.id))));
+    return Promise.all(rows.map(async (w) => toWithdrawalView(w, await this.signatures(w.id), await this.approvals(w.id))));
   }
 
   /** Moves a withdrawal from one state to the next only if it is still in the expected one. */

@@ -12,8 +12,10 @@ import { parseSats } from '../../protocol/amounts';
 import { canonicalJson } from '../../protocol/canonical-json';
 import type { Envelope } from '../../protocol/envelope';
 import { ConclaveError } from '../../protocol/errors';
+import { feeRateToMsatPerVbyte } from '../../protocol/intent/fee-rate';
 import { intentHash } from '../../protocol/intent/intent-hash';
 import type { NetworkName } from '../../protocol/network';
+import type { VaultPolicy } from '../../protocol/policy';
 import { buildWithdrawalPsbt, inspectPsbt } from '../../protocol/psbt';
 import { AuditService } from '../audit/audit.service';
 import { Clock, Random } from '../common/clock';
@@ -63,27 +65,34 @@ export class WithdrawalsService {
       const existing = await this.withdrawals.findByRequest(manager, vaultId, intent.requestId);
       if (existing) {
         if (existing.intentHash !== hash) throw new ConclaveError('DUPLICATE_REQUEST', `requestId ${intent.requestId}: already used for another withdrawal`, { withdrawalId: existing.id });
-        return { created: false, id: existing.id };
+        return { created: false, id: existing.id, state: existing.state };
       }
       const envelope = await this.envelopes.consume<WithdrawalIntent>(manager, input, MESSAGE_TYPES.withdrawalPropose);
       if (!(await this.vaults.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the proposer is not a keyholder of this vault');
       const id = this.random.uuid();
-      await this.createWithdrawal(manager, vault, envelope, intent, hash, id);
-      return { created: true, id };
+      const state = await this.createWithdrawal(manager, vault, envelope, intent, hash, id);
+      return { created: true, id, state };
     });
     const withdrawal = await this.withdrawals.view(outcome.id);
     if (outcome.created) {
-      await this.hub.publishToVault(vaultId, { kind: 'signing.requested', vaultId, withdrawalId: outcome.id });
+      await this.hub.publishToVault(vaultId, outcome.state === 'signing'
+        ? { kind: 'signing.requested', vaultId, withdrawalId: outcome.id }
+        : { kind: 'withdrawal.state', vaultId, withdrawalId: outcome.id, state: 'awaiting_approval' });
       await this.publishHead();
     }
     return { created: outcome.created, withdrawal };
   }
 
-  private async createWithdrawal(manager: EntityManager, vault: VaultEntity, envelope: Envelope<WithdrawalIntent>, intent: WithdrawalIntent, hash: string, id: string): Promise<void> {
+  private async createWithdrawal(manager: EntityManager, vault: VaultEntity, envelope: Envelope<WithdrawalIntent>, intent: WithdrawalIntent, hash: string, id: string): Promise<'signing' | 'awaiting_approval'> {
     const network = vault.network as NetworkName;
     if (intent.network !== network) throw new ConclaveError('ADDRESS_WRONG_NETWORK', `envelope.body.network: the vault is on ${network}`);
     const now = this.clock.now();
     if (Date.parse(intent.expiresAt) <= now.getTime()) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.expiresAt: already passed');
+    const policy = JSON.parse(vault.policy) as VaultPolicy;
+    if (intent.policyHash !== vault.policyHash) throw new ConclaveError('POLICY_MISMATCH', `envelope.body.policyHash: the vault's policy is ${vault.policyHash}`);
+    if (feeRateToMsatPerVbyte(intent.feeRate) > feeRateToMsatPerVbyte(policy.maxFeeRate)) {
+      throw new ConclaveError('POLICY_MISMATCH', `envelope.body.feeRate: ${intent.feeRate} sat/vB is above the policy's cap of ${policy.maxFeeRate}`);
+    }
     if (Number(intent.feeRate) < this.config.minFeeRate) {
       throw new ConclaveError('FEE_RATE_INVALID', `envelope.body.feeRate: ${intent.feeRate} sat/vB is below the minimum of ${this.config.minFeeRate}`);
     }
@@ -113,6 +122,9 @@ export class WithdrawalsService {
     if (selection.fee > parseSats(intent.maxFee, 'envelope.body.maxFee')) {
       throw new ConclaveError('FEE_RATE_INVALID', `envelope.body.maxFee: the fee would be ${selection.fee} sats, above the cap of ${intent.maxFee}`);
     }
+    if (selection.fee > BigInt(policy.maxFeeSats)) {
+      throw new ConclaveError('POLICY_MISMATCH', `the fee would be ${selection.fee} sats, above the policy's cap of ${policy.maxFeeSats}`);
+    }
     await this.utxos.reserve(manager, selection.inputs, id);
     const byOutpoint = new Map(available.map((u) => [`${u.txid}:${u.vout}`, u]));
     const inputs = await Promise.all(selection.inputs.map(async (coin) => {
@@ -135,16 +147,19 @@ export class WithdrawalsService {
     });
     const summary = inspectPsbt(psbt, this.scripts.oracle(vault), network);
     const stamp = now.toISOString();
+    // With approvals required, nobody is asked to sign before they are in (ApprovalsService).
+    const state = policy.requiredApprovals > 0 ? 'awaiting_approval' : 'signing';
     await manager.getRepository(WithdrawalEntity).insert({
-      id, vaultId: vault.id, requestId: intent.requestId, state: 'signing', intent: canonicalJson(intent), intentHash: hash,
+      id, vaultId: vault.id, requestId: intent.requestId, state, intent: canonicalJson(intent), intentHash: hash,
       proposalEnvelope: canonicalJson(envelope), proposedBy: envelope.signer, psbt, unsignedTxid: summary.unsignedTxid,
       fee: summary.fee.toString(), txid: null, txHex: null, createdAt: stamp, updatedAt: stamp,
     });
     await this.audit.append(manager, { kind: 'withdrawal.proposed', actor: envelope.signer, subject: id, payload: { vaultId: vault.id, intentHash: hash }, evidence: envelope });
     await this.audit.append(manager, {
-      kind: 'withdrawal.signing', subject: id,
-      payload: { unsignedTxid: summary.unsignedTxid, fee: summary.fee.toString(), inputs: selection.inputs.map((c) => `${c.txid}:${c.vout}`), change: selection.change.toString() },
+      kind: state === 'signing' ? 'withdrawal.signing' : 'withdrawal.awaiting_approval', subject: id,
+      payload: { unsignedTxid: summary.unsignedTxid, fee: summary.fee.toString(), inputs: selection.inputs.map((c) => `${c.txid}:${c.vout}`), change: selection.change.toString(), requiredApprovals: policy.requiredApprovals },
     });
+    return state;
   }
 
   get(id: string): Promise<WithdrawalView> {

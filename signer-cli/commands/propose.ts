@@ -78,6 +78,7 @@ export async function runPropose(ctx: CliContext, vaultId: string, options: Prop
     maxFee: options.maxFee,
     memo: options.memo,
     expiresAt,
+    policyHash: pinned.policyHash,
   }, 'intent');
   const hash = intentHash(intent);
 

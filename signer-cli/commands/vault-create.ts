@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { MESSAGE_TYPES, vaultCreateSchema, type VaultCreate } from '../../protocol/api';
+import { DEFAULT_POLICY, POLICY_VERSION, type VaultPolicy, vaultPolicySchema } from '../../protocol/policy';
 import { deriveVaultScript, descriptorHash, formatVaultDescriptor, parseVaultDescriptor } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
@@ -19,6 +20,10 @@ import { describeAccountKey } from './whoami';
 export interface VaultCreateOptions {
   name: string;
   threshold: string;
+  /** Approvals required besides the proposer's (default 0: the signatures are the approvals). */
+  approvals?: string;
+  maxFee?: string;
+  maxFeeRate?: string;
   member: string[];
 }
 
@@ -40,7 +45,13 @@ export async function runVaultCreate(ctx: CliContext, options: VaultCreateOption
 
   const descriptor = formatVaultDescriptor({ kind: 'wsh-sortedmulti', network: pub.network, threshold, keys: members.map((m) => m.accountKey) });
   const parsed = parseVaultDescriptor(descriptor, pub.network);
-  const body: VaultCreate = parseArg(vaultCreateSchema, { name: options.name, network: pub.network, threshold, members: keys, descriptor }, '--name');
+  const policy: VaultPolicy = parseArg(vaultPolicySchema, {
+    version: POLICY_VERSION,
+    requiredApprovals: parseCount(options.approvals ?? String(DEFAULT_POLICY.requiredApprovals), '--approvals', 0, specs.length - 1),
+    maxFeeSats: options.maxFee ?? DEFAULT_POLICY.maxFeeSats,
+    maxFeeRate: options.maxFeeRate ?? DEFAULT_POLICY.maxFeeRate,
+  }, '--approvals/--max-fee/--max-fee-rate');
+  const body: VaultCreate = parseArg(vaultCreateSchema, { name: options.name, network: pub.network, threshold, members: keys, descriptor, policy }, '--name');
   const envelope = await ctx.withKeystore(async (keystore) => keystore.signEnvelope(MESSAGE_TYPES.vaultCreate, body, { now: ctx.now() }));
   const { data: vault } = await client.post('/api/v1/vaults', envelope, vaultViewSchema);
   if (!sameDescriptor(vault.descriptor, descriptorHash(parsed), pub.network)) {
@@ -61,6 +72,7 @@ export async function runVaultCreate(ctx: CliContext, options: VaultCreateOption
       name: vault.name,
       network: pub.network,
       threshold,
+      policy,
       descriptor,
       descriptorHash: descriptorHash(parsed),
       firstAddress,

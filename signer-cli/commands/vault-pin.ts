@@ -11,6 +11,7 @@ import {
 } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
+import { policyHash } from '../../protocol/policy';
 import type { CliContext } from '../context';
 import { vaultViewSchema, type VaultViewParsed } from '../coordinator/views';
 import type { KeystorePublic } from '../keystore/keystore-format';
@@ -38,13 +39,15 @@ export async function runVaultPin(ctx: CliContext, vaultId: string, options: Vau
     members: vault.members.map((m) => ({ identityKey: m.identityKey, name: m.name, fingerprint: identityFingerprint(m.identityKey) })),
     ownIndex: checked.ownIndex,
     firstAddress: checked.firstAddress,
+    policy: vault.policy,
+    policyHash: checked.policyHash,
     pinnedAt: ctx.now().toISOString(),
   };
 
   const existing = ctx.state.read().vaults.find((v) => v.vaultId === vaultId);
   const alreadyPinned = existing !== undefined;
-  if (existing !== undefined && (existing.descriptorHash !== pin.descriptorHash || !sameMembers(existing, pin))) {
-    throw new ConclaveError('PIN_MISMATCH', `vault ${vaultId}: the coordinator now shows another descriptor or member set than the one pinned on ${existing.pinnedAt}`);
+  if (existing !== undefined && (existing.descriptorHash !== pin.descriptorHash || !sameMembers(existing, pin) || existing.policyHash !== pin.policyHash)) {
+    throw new ConclaveError('PIN_MISMATCH', `vault ${vaultId}: the coordinator now shows another descriptor, member set or policy than the one pinned on ${existing.pinnedAt}`);
   }
 
   const review = reviewText(pin, vault);
@@ -63,7 +66,7 @@ export async function runVaultPin(ctx: CliContext, vaultId: string, options: Vau
 
   let confirmationSent = false;
   if (!vault.confirmations.some((c) => c.identityKey === pub.identityKey)) {
-    const body: VaultConfirm = { vaultId, descriptor: vault.descriptor, firstAddress: pin.firstAddress };
+    const body: VaultConfirm = { vaultId, descriptor: vault.descriptor, firstAddress: pin.firstAddress, policyHash: pin.policyHash };
     const envelope = await ctx.withKeystore(async (keystore) => keystore.signEnvelope(MESSAGE_TYPES.vaultConfirm, body, { now: ctx.now() }));
     await client.post(`/api/v1/vaults/${vaultId}/confirmations`, envelope, vaultViewSchema);
     confirmationSent = true;
@@ -93,7 +96,7 @@ export async function runVaultPin(ctx: CliContext, vaultId: string, options: Vau
   };
 }
 
-interface CheckedVault { descriptor: MultisigVaultDescriptor; ownIndex: number; firstAddress: string }
+interface CheckedVault { descriptor: MultisigVaultDescriptor; ownIndex: number; firstAddress: string; policyHash: string }
 
 /** Everything the coordinator says about the vault must agree with the descriptor this signer parses. */
 function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic): CheckedVault {
@@ -126,7 +129,11 @@ function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic
   if (vault.members[ownIndex].identityKey !== pub.identityKey) {
     throw mismatch(`your account key is listed under another identity (${identityFingerprint(vault.members[ownIndex].identityKey)})`);
   }
-  return { descriptor, ownIndex, firstAddress: deriveVaultScript(descriptor, 0, 0).address };
+  // The policy hash is recomputed here; the one the coordinator shows is only compared with it.
+  const pinnedPolicyHash = policyHash(vault.policy);
+  if (pinnedPolicyHash !== vault.policyHash) throw mismatch(`its policy hash ${vault.policyHash} is not the hash of the policy it shows`);
+  if (vault.policy.requiredApprovals > descriptor.keys.length - 1) throw mismatch(`its policy requires ${vault.policy.requiredApprovals} approvals from ${descriptor.keys.length - 1} possible approvers`);
+  return { descriptor, ownIndex, firstAddress: deriveVaultScript(descriptor, 0, 0).address, policyHash: pinnedPolicyHash };
 }
 
 function sameMembers(a: PinnedVault, b: PinnedVault): boolean {
@@ -148,6 +155,8 @@ function reviewText(pin: PinnedVault, vault: VaultViewParsed): string[] {
     ]),
     `Descriptor hash:       ${groups(pin.descriptorHash)}`,
     `First receive address: ${pin.firstAddress}`,
+    `Policy:                ${pin.policy.requiredApprovals} approval(s) besides the proposer; fee at most ${pin.policy.maxFeeSats} sat and ${pin.policy.maxFeeRate} sat/vB`,
+    `Policy hash:           ${groups(pin.policyHash)}`,
     'All keyholders must see the same descriptor hash and first address (derived here, not taken from the coordinator).',
   ];
 }

@@ -29,7 +29,7 @@ export async function runWithdrawalShow(ctx: CliContext, withdrawalId: string): 
     text.push(`Vault ${w.vaultId} is not pinned here, so this signer cannot check the withdrawal.`);
   } else {
     const verdict = verifyWithdrawalForSigning({
-      withdrawal: { id: w.id, intent: w.intent, intentHash: w.intentHash, proposal: w.proposal, psbt: w.psbt },
+      withdrawal: { id: w.id, intent: w.intent, intentHash: w.intentHash, proposal: w.proposal, psbt: w.psbt, approvals: w.approvals },
       pinned: pinnedForSigning(pinned),
       network: pinned.network,
       now: ctx.now(),

@@ -4,6 +4,7 @@
  * untrusted input before the CLI reads a field; security decisions never rest on them alone.
  */
 import { z } from 'zod';
+import { vaultPolicySchema } from '../../protocol/policy';
 import { hash256Schema, identityKeySchema, keyOriginSchema, WITHDRAWAL_STATES } from '../../protocol/api';
 
 export const infoViewSchema = z.object({ network: z.string(), version: z.string() });
@@ -25,6 +26,9 @@ export const vaultViewSchema = z.object({
   network: z.string(),
   threshold: z.number().int(),
   descriptor: z.string(),
+  /** Parsed strictly; the signer recomputes its hash before pinning it. */
+  policy: vaultPolicySchema,
+  policyHash: hash256Schema,
   members: z.array(z.object({
     memberId: z.string(),
     name: z.string(),
@@ -72,6 +76,8 @@ export const withdrawalViewSchema = z.object({
   psbt: z.string(),
   unsignedTxid: z.string(),
   fee: z.string(),
+  /** Left unparsed here: every approval is verified by protocol/intent/approvals.ts. */
+  approvals: z.array(z.unknown()),
   signatures: z.array(z.object({ identityKey: z.string(), fingerprint: z.string(), createdAt: z.string() })),
   txid: z.string().nullable(),
   txHex: z.string().nullable(),

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import type { WithdrawalSignature } from '../../protocol/api';
 import { deriveVaultScript, descriptorHash, formatVaultDescriptor } from '../../protocol/descriptor';
 import type { Envelope } from '../../protocol/envelope';
+import { policyHash } from '../../protocol/policy';
 import { verifyPartialSignatures } from '../../protocol/psbt';
 import {
-  ATTACKER, MNEMONICS, NOW, VAULT_ID, alice, bob, carol, psbt, vault, verifyInput,
+  ATTACKER, MNEMONICS, NOW, POLICY, VAULT_ID, alice, bob, carol, psbt, vault, verifyInput,
 } from '../../test/support/withdrawal-fixture';
 import type { CoordinatorClient } from '../coordinator/client';
 import type { WithdrawalViewParsed } from '../coordinator/views';
@@ -24,7 +25,7 @@ const PASSPHRASE = 'correct horse battery staple';
 function withdrawalView(options: Parameters<typeof verifyInput>[0] = {}): WithdrawalViewParsed {
   const { withdrawal } = verifyInput(options);
   return {
-    ...withdrawal, vaultId: VAULT_ID, state: 'signing', requestId: 'req-1', proposedBy: alice.identityKey,
+    ...withdrawal, approvals: [...withdrawal.approvals], vaultId: VAULT_ID, state: 'signing', requestId: 'req-1', proposedBy: alice.identityKey,
     unsignedTxid: '00'.repeat(32), fee: '1000', signatures: [], txid: null, txHex: null,
     createdAt: NOW.toISOString(), updatedAt: NOW.toISOString(),
   };
@@ -41,7 +42,7 @@ function setup() {
       vaultId: VAULT_ID, name: 'treasury', network: 'regtest', threshold: 2,
       descriptor: formatVaultDescriptor(vault), descriptorHash: descriptorHash(vault),
       members: [alice, bob, carol].map((k, i) => ({ identityKey: k.identityKey, name: `k${i}`, fingerprint: '' })),
-      ownIndex: 0, firstAddress: deriveVaultScript(vault, 0, 0).address, pinnedAt: NOW.toISOString(),
+      ownIndex: 0, firstAddress: deriveVaultScript(vault, 0, 0).address, policy: POLICY, policyHash: policyHash(POLICY), pinnedAt: NOW.toISOString(),
     });
   });
   const submitted: Array<Envelope<WithdrawalSignature>> = [];

@@ -61,7 +61,7 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
   }
 
   const verdict = verifyWithdrawalForSigning({
-    withdrawal: { id: withdrawal.id, intent: withdrawal.intent, intentHash: withdrawal.intentHash, proposal: withdrawal.proposal, psbt: withdrawal.psbt },
+    withdrawal: { id: withdrawal.id, intent: withdrawal.intent, intentHash: withdrawal.intentHash, proposal: withdrawal.proposal, psbt: withdrawal.psbt, approvals: withdrawal.approvals },
     pinned: pinnedForSigning(pinned),
     network: pinned.network,
     now: deps.now(),

@@ -11,6 +11,7 @@
 import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { vaultPolicySchema } from '../../protocol/policy';
 import { ConclaveError } from '../../protocol/errors';
 import { hash256Schema, identityKeySchema, idSchema, networkSchema, txidSchema } from '../../protocol/api';
 import { ensurePrivateDir, writeFileAtomic } from '../files';
@@ -32,6 +33,9 @@ const pinnedVaultSchema = z.object({
   /** This signer's position in the descriptor's key list. */
   ownIndex: z.number().int().min(0),
   firstAddress: z.string(),
+  /** The policy pinned with the vault; its hash was recomputed locally. */
+  policy: vaultPolicySchema,
+  policyHash: hash256Schema,
   pinnedAt: z.iso.datetime(),
 }).strict();
 export type PinnedVault = z.infer<typeof pinnedVaultSchema>;

@@ -15,5 +15,6 @@ export function pinnedForSigning(pinned: PinnedVault): PinnedVaultForSigning {
     vaultId: pinned.vaultId,
     descriptor: pinnedDescriptor(pinned),
     memberKeys: pinned.members.map((m) => m.identityKey),
+    policy: pinned.policy,
   };
 }

@@ -12,7 +12,7 @@ describe('audit log verification', () => {
     const keyholders = threeKeyholders();
     const vault = await setupVault(coord, keyholders);
     await coord.call('POST', `/api/v1/vaults/${vault.id}/confirmations`, keyholders[1]!.sign(MESSAGE_TYPES.vaultConfirm, {
-      vaultId: vault.id, descriptor: vault.descriptor, firstAddress: (await coord.call<Array<{ address: string }>>('GET', `/api/v1/vaults/${vault.id}/addresses?count=1`)).body[0]!.address,
+      vaultId: vault.id, descriptor: vault.descriptor, policyHash: vault.policyHash, firstAddress: (await coord.call<Array<{ address: string }>>('GET', `/api/v1/vaults/${vault.id}/addresses?count=1`)).body[0]!.address,
     }));
   });
   afterEach(async () => coord.close());

@@ -5,6 +5,7 @@
  */
 import { MESSAGE_TYPES, type MemberView, type UtxoView, type VaultView } from '../../protocol/api';
 import { formatVaultDescriptor } from '../../protocol/descriptor';
+import { DEFAULT_POLICY } from '../../protocol/policy';
 import { RawTransactionEntity } from '../../server/deposits/raw-transaction.entity';
 import { fakeFundingTx } from '../support/funding-tx';
 import { type RunningCoordinator, startInProcessCoordinator } from '../support/in-process-coordinator';
@@ -98,7 +99,7 @@ describe('members and vaults', () => {
       [outsider, { members, descriptor: descriptor(keyholders) }, 'FORBIDDEN'],
     ];
     for (const [by, overrides, code] of attempts) {
-      const res = await coord.call<ErrorBody>('POST', '/api/v1/vaults', by.sign(MESSAGE_TYPES.vaultCreate, { name: 'treasury', network: 'regtest', threshold: 2, ...overrides }));
+      const res = await coord.call<ErrorBody>('POST', '/api/v1/vaults', by.sign(MESSAGE_TYPES.vaultCreate, { name: 'treasury', network: 'regtest', threshold: 2, policy: DEFAULT_POLICY, ...overrides }));
       expect(res.body.error?.code).toBe(code);
     }
     expect(await counts(coord)).toEqual(afterOutsider);
@@ -110,7 +111,7 @@ describe('members and vaults', () => {
     const reordered = [keyholders[2]!, keyholders[0]!, keyholders[1]!];
     const res = await coord.call<ErrorBody>('POST', '/api/v1/vaults', keyholders[0]!.sign(MESSAGE_TYPES.vaultCreate, {
       name: 'again', network: 'regtest', threshold: 2, members: reordered.map((k) => k.identityKey),
-      descriptor: formatVaultDescriptor({ kind: 'wsh-sortedmulti', network: 'regtest', threshold: 2, keys: reordered.map((k) => k.accountKey) }),
+      descriptor: formatVaultDescriptor({ kind: 'wsh-sortedmulti', network: 'regtest', threshold: 2, keys: reordered.map((k) => k.accountKey) }), policy: DEFAULT_POLICY,
     }));
     expect([res.status, res.body.error.code]).toEqual([409, 'VAULT_EXISTS']);
     expect((await coord.call<VaultView[]>('GET', '/api/v1/vaults')).body.map((v) => v.id)).toEqual([vault.id]);
@@ -119,8 +120,9 @@ describe('members and vaults', () => {
   it('records a keyholder\u2019s confirmation only for the real descriptor and first address', async () => {
     const vault = await setupVault(coord, keyholders);
     const [first] = (await coord.call<Array<{ address: string }>>('GET', `/api/v1/vaults/${vault.id}/addresses?count=1`)).body;
-    const confirm = (k: TestKeyholder, body: Record<string, unknown>) => coord.call<VaultView & ErrorBody>('POST', `/api/v1/vaults/${vault.id}/confirmations`, k.sign(MESSAGE_TYPES.vaultConfirm, { vaultId: vault.id, descriptor: vault.descriptor, firstAddress: first!.address, ...body }));
+    const confirm = (k: TestKeyholder, body: Record<string, unknown>) => coord.call<VaultView & ErrorBody>('POST', `/api/v1/vaults/${vault.id}/confirmations`, k.sign(MESSAGE_TYPES.vaultConfirm, { vaultId: vault.id, descriptor: vault.descriptor, firstAddress: first!.address, policyHash: vault.policyHash, ...body }));
     expect((await confirm(keyholders[1]!, { firstAddress: DESTINATION })).body.error.code).toBe('PIN_MISMATCH');
+    expect((await confirm(keyholders[1]!, { policyHash: 'ab'.repeat(32) })).body.error.code).toBe('POLICY_MISMATCH');
     const ok = await confirm(keyholders[1]!, {});
     expect(ok.body.confirmations).toEqual([expect.objectContaining({ identityKey: keyholders[1]!.identityKey, firstAddress: first!.address })]);
     const change = (await coord.call<Array<{ change: number; index: number }>>('GET', `/api/v1/vaults/${vault.id}/addresses?change=1&from=5&count=2`)).body;

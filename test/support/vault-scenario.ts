@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_TYPES, type VaultView, type WithdrawalIntent, type WithdrawalView } from '../../protocol/api';
 import { formatVaultDescriptor } from '../../protocol/descriptor';
+import { DEFAULT_POLICY, type VaultPolicy } from '../../protocol/policy';
 import { fakeFundingTx } from './funding-tx';
 import type { RunningCoordinator } from './in-process-coordinator';
 import { TRANSCRIPT_MNEMONICS, type TestKeyholder, testKeyholder } from './test-keyholder';
@@ -16,14 +17,14 @@ export function threeKeyholders(): TestKeyholder[] {
   return ['alice', 'bob', 'carol'].map((name, i) => testKeyholder(name, TRANSCRIPT_MNEMONICS[i]!));
 }
 
-export async function setupVault(coord: RunningCoordinator, keyholders: TestKeyholder[], threshold = 2): Promise<VaultView> {
+export async function setupVault(coord: RunningCoordinator, keyholders: TestKeyholder[], threshold = 2, policy: VaultPolicy = DEFAULT_POLICY): Promise<VaultView> {
   for (const k of keyholders) {
     const joined = await coord.call('POST', '/api/v1/members', k.sign(MESSAGE_TYPES.memberJoin, { name: k.name, network: 'regtest', accountKey: k.accountKey }));
     if (joined.status !== 201) throw new Error(`join failed: ${JSON.stringify(joined.body)}`);
   }
   const descriptor = formatVaultDescriptor({ kind: 'wsh-sortedmulti', network: 'regtest', threshold, keys: keyholders.map((k) => k.accountKey) });
   const created = await coord.call<VaultView>('POST', '/api/v1/vaults', keyholders[0]!.sign(MESSAGE_TYPES.vaultCreate, {
-    name: 'treasury', network: 'regtest', threshold, members: keyholders.map((k) => k.identityKey), descriptor,
+    name: 'treasury', network: 'regtest', threshold, members: keyholders.map((k) => k.identityKey), descriptor, policy,
   }));
   if (created.status !== 201) throw new Error(`vault create failed: ${JSON.stringify(created.body)}`);
   return created.body;
@@ -40,7 +41,7 @@ export async function deposit(coord: RunningCoordinator, vault: VaultView, by: T
 export function intent(vault: VaultView, overrides: Partial<WithdrawalIntent> = {}): WithdrawalIntent {
   return {
     vaultId: vault.id, network: 'regtest', requestId: randomUUID(), outputs: [{ address: DESTINATION, amount: '250000' }],
-    feeRate: '2', maxFee: '50000', memo: '', expiresAt: new Date(Date.now() + 3600_000).toISOString(), ...overrides,
+    feeRate: '2', maxFee: '50000', memo: '', expiresAt: new Date(Date.now() + 3600_000).toISOString(), policyHash: vault.policyHash, ...overrides,
   };
 }
 

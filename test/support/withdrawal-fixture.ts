@@ -13,6 +13,7 @@ import { networkParams } from '../../protocol/network';
 import { buildWithdrawalPsbt } from '../../protocol/psbt';
 import { decodeRawPsbtV0, encodeRawPsbtV0 } from '../../protocol/psbt/raw';
 import { intentHash } from '../../protocol/intent/intent-hash';
+import { type VaultPolicy, policyHash } from '../../protocol/policy';
 import type { SigningRecord } from '../../protocol/intent/signing-journal';
 import type { VerifyWithdrawalInput } from '../../protocol/intent/verify-withdrawal';
 import { fundingTxPaying } from './funding-tx';
@@ -85,14 +86,24 @@ export function psbt(shape: PsbtShape = {}): string {
   return base64Psbt;
 }
 
+/** The pinned policy of the fixture vault: one approval besides the proposer's. */
+export const POLICY: VaultPolicy = { version: 1, requiredApprovals: 1, maxFeeSats: '20000', maxFeeRate: '50' };
+
 export function honestIntent(overrides: Partial<WithdrawalIntent> = {}): WithdrawalIntent {
   return {
     vaultId: VAULT_ID, network: 'regtest', requestId: 'req-1', outputs: [{ address: DESTINATION, amount: '400000' }],
-    feeRate: '6', maxFee: '5000', memo: '', expiresAt: '2026-03-02T12:00:00.000Z', ...overrides,
+    feeRate: '6', maxFee: '5000', memo: '', expiresAt: '2026-03-02T12:00:00.000Z', policyHash: policyHash(POLICY), ...overrides,
   };
 }
 
-export function verifyInput(options: { intent?: WithdrawalIntent; psbt?: string; proposer?: Uint8Array; journal?: SigningRecord[]; now?: Date } = {}): VerifyWithdrawalInput {
+/** An approval envelope by `by` (bob unless said otherwise) for the given intent. */
+export function approval(intent: WithdrawalIntent, by: { identitySecret: Uint8Array } = bob, overrides: Record<string, string> = {}) {
+  return signEnvelope('withdrawal.approve', { withdrawalId: WITHDRAWAL_ID, vaultId: VAULT_ID, intentHash: intentHash(intent), ...overrides }, by.identitySecret, { now: NOW, randomBytes: fixedRandom });
+}
+
+export function verifyInput(options: {
+  intent?: WithdrawalIntent; psbt?: string; proposer?: Uint8Array; journal?: SigningRecord[]; now?: Date; approvals?: unknown[]; policy?: VaultPolicy;
+} = {}): VerifyWithdrawalInput {
   const intent = options.intent ?? honestIntent();
   return {
     withdrawal: {
@@ -101,8 +112,9 @@ export function verifyInput(options: { intent?: WithdrawalIntent; psbt?: string;
       intentHash: intentHash(intent),
       proposal: signEnvelope('withdrawal.propose', intent, options.proposer ?? alice.identitySecret, { now: NOW, randomBytes: fixedRandom }),
       psbt: options.psbt ?? psbt(),
+      approvals: options.approvals ?? [approval(intent)],
     },
-    pinned: { vaultId: VAULT_ID, descriptor: vault, memberKeys: [alice, bob, carol].map((k) => k.identityKey) },
+    pinned: { vaultId: VAULT_ID, descriptor: vault, memberKeys: [alice, bob, carol].map((k) => k.identityKey), policy: options.policy ?? POLICY },
     network: 'regtest',
     now: options.now ?? NOW,
     journal: options.journal ?? [],

@@ -18,7 +18,8 @@ export class Initial1763860000000 implements MigrationInterface {
       "CREATE UNIQUE INDEX \"IDX_69b31ba33682e27f43b4754126\" ON \"addresses\" (\"address\") ",
       "CREATE TABLE \"vault_confirmations\" (\"vault_id\" varchar(36) NOT NULL, \"identity_key\" varchar(64) NOT NULL, \"first_address\" varchar(100) NOT NULL, \"envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, PRIMARY KEY (\"vault_id\", \"identity_key\"))",
       "CREATE TABLE \"vault_members\" (\"vault_id\" varchar(36) NOT NULL, \"position\" integer NOT NULL, \"member_id\" varchar(36) NOT NULL, PRIMARY KEY (\"vault_id\", \"position\"))",
-      "CREATE TABLE \"vaults\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"name\" varchar(80) NOT NULL, \"network\" varchar(16) NOT NULL, \"threshold\" integer NOT NULL, \"descriptor\" text NOT NULL, \"descriptor_hash\" varchar(64) NOT NULL, \"created_by\" varchar(64) NOT NULL, \"create_envelope\" text NOT NULL, \"next_receive_index\" integer NOT NULL DEFAULT (0), \"next_change_index\" integer NOT NULL DEFAULT (0), \"created_at\" varchar(32) NOT NULL, CONSTRAINT \"UQ_97a2870214790a871bbcff6a7d0\" UNIQUE (\"descriptor_hash\"))",
+      "CREATE TABLE \"vaults\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"name\" varchar(80) NOT NULL, \"network\" varchar(16) NOT NULL, \"threshold\" integer NOT NULL, \"descriptor\" text NOT NULL, \"descriptor_hash\" varchar(64) NOT NULL, \"policy\" text NOT NULL, \"policy_hash\" varchar(64) NOT NULL, \"created_by\" varchar(64) NOT NULL, \"create_envelope\" text NOT NULL, \"next_receive_index\" integer NOT NULL DEFAULT (0), \"next_change_index\" integer NOT NULL DEFAULT (0), \"created_at\" varchar(32) NOT NULL, CONSTRAINT \"UQ_97a2870214790a871bbcff6a7d0\" UNIQUE (\"descriptor_hash\"))",
+      "CREATE TABLE \"approvals\" (\"withdrawal_id\" varchar(36) NOT NULL, \"identity_key\" varchar(64) NOT NULL, \"envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, PRIMARY KEY (\"withdrawal_id\", \"identity_key\"))",
       "CREATE TABLE \"withdrawals\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"vault_id\" varchar(36) NOT NULL, \"request_id\" varchar(64) NOT NULL, \"state\" varchar(24) NOT NULL, \"intent\" text NOT NULL, \"intent_hash\" varchar(64) NOT NULL, \"proposal_envelope\" text NOT NULL, \"proposed_by\" varchar(64) NOT NULL, \"psbt\" text NOT NULL, \"unsigned_txid\" varchar(64) NOT NULL, \"fee\" varchar(20) NOT NULL, \"txid\" varchar(64), \"tx_hex\" text, \"created_at\" varchar(32) NOT NULL, \"updated_at\" varchar(32) NOT NULL)",
       "CREATE UNIQUE INDEX \"IDX_16ff937079eea7678575d618cb\" ON \"withdrawals\" (\"vault_id\", \"request_id\") ",
     ]) await queryRunner.query(sql);
@@ -28,6 +29,7 @@ export class Initial1763860000000 implements MigrationInterface {
     for (const sql of [
       "DROP INDEX \"IDX_16ff937079eea7678575d618cb\"",
       "DROP TABLE \"withdrawals\"",
+      "DROP TABLE \"approvals\"",
       "DROP TABLE \"vaults\"",
       "DROP TABLE \"vault_members\"",
       "DROP TABLE \"vault_confirmations\"",
