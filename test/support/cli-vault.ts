@@ -26,6 +26,8 @@ export async function setUpCliVault(options: {
   root: string; coordinatorUrl: string; env: Record<string, string>; names?: string[]; threshold?: number; step?: Step;
   /** The keystores exist already (restored from known mnemonics). */
   skipInit?: boolean;
+  /** Extra `vault create` options, e.g. ['--approvals', '1']. */
+  createArgs?: string[];
 }): Promise<CliVault> {
   const names = options.names ?? ['alice', 'bob', 'carol'];
   const step = options.step ?? (() => undefined);
@@ -38,7 +40,7 @@ export async function setUpCliVault(options: {
     keyholders.push({ name, home, identityKey: String(init.identityKey), fingerprint: String(init.fingerprint), xpub: key.xpub });
     step(`${name}: keystore created and joined; identity fingerprint ${init.fingerprint}`);
   }
-  const created = await signer(keyholders[0]!.home, ['vault', 'create', '--name', 'treasury', '--threshold', String(options.threshold ?? 2), ...names.flatMap((n) => ['--member', n])], options.env);
+  const created = await signer(keyholders[0]!.home, ['vault', 'create', '--name', 'treasury', '--threshold', String(options.threshold ?? 2), ...names.flatMap((n) => ['--member', n]), ...(options.createArgs ?? [])], options.env);
   const vault = { id: String(created.vaultId), descriptor: String(created.descriptor) };
   step(`${names[0]}: proposed vault ${vault.id}\n      ${vault.descriptor}`);
   let firstAddress = '';
