@@ -155,6 +155,8 @@ export interface VaultView {
   createdAt: string;
   /** Envelopes by which keyholders confirmed the vault after checking it themselves. */
   confirmations: Array<{ identityKey: string; firstAddress: string; createdAt: string }>;
+  /** `active` once every keyholder has confirmed the vault with a signed statement. */
+  status: 'pending_confirmation' | 'active';
   balance: { confirmed: string; reserved: string };
 }
 

@@ -38,6 +38,7 @@ export const ERROR_CATALOG = {
   // Conflicts and state (409/422)
   MEMBER_EXISTS: { status: 409, summary: 'A member with this identity key already exists' },
   VAULT_EXISTS: { status: 409, summary: 'A vault with this descriptor already exists' },
+  VAULT_NOT_ACTIVE: { status: 409, summary: 'Not every keyholder has confirmed the vault yet' },
   DUPLICATE_REQUEST: { status: 409, summary: 'The request id was already used with other content' },
   INSUFFICIENT_FUNDS: { status: 422, summary: 'The vault has not enough unreserved coins' },
   WITHDRAWAL_STATE: { status: 409, summary: 'The withdrawal is not in a state that allows this' },

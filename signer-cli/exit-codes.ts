@@ -59,6 +59,7 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   WITHDRAWAL_NOT_FOUND: EXIT.coordinator,
   MEMBER_EXISTS: EXIT.coordinator,
   VAULT_EXISTS: EXIT.coordinator,
+  VAULT_NOT_ACTIVE: EXIT.coordinator,
   DUPLICATE_REQUEST: EXIT.coordinator,
   INSUFFICIENT_FUNDS: EXIT.coordinator,
   WITHDRAWAL_STATE: EXIT.coordinator,
@@ -86,6 +87,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   NOT_A_MEMBER: 'join the coordinator first: "conclave-signer join --coordinator <url> --name <name>"',
   UNAUTHENTICATED: 'join the coordinator first: "conclave-signer join --coordinator <url> --name <name>"',
   ENVELOPE_EXPIRED: 'check this machine\'s clock',
+  VAULT_NOT_ACTIVE: 'every keyholder must first check and confirm the vault with "conclave-signer vault pin <vaultId>"',
 };
 
 export function exitCodeFor(code: ErrorCode): ExitCode {

@@ -47,6 +47,7 @@ export class DepositsService {
       if (body.vaultId !== vaultId) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.vaultId: does not match the route');
       const vault = await this.vaults.find(vaultId, manager);
       if (!(await this.vaults.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the signer is not a keyholder of this vault');
+      await this.vaults.requireActive(manager, vault);
       const transaction = parseRawTransaction(body.rawTx);
       const txid = transaction.id;
       const outputs = Array.from({ length: transaction.outputsLength }, (_, vout) => {

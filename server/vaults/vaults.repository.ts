@@ -44,6 +44,18 @@ export class VaultsRepository {
     return (await this.dataSource.getRepository(VaultEntity).find({ select: { id: true }, order: { createdAt: 'ASC' } })).map((v) => v.id);
   }
 
+  /**
+   * A vault holds and moves money only once every keyholder has checked it and confirmed it
+   * with a signature (root of trust): until then nobody can be sure it is the vault they agreed.
+   */
+  async requireActive(manager: EntityManager, vault: VaultEntity): Promise<void> {
+    const members = await manager.getRepository(VaultMemberEntity).count({ where: { vaultId: vault.id } });
+    const confirmed = await manager.getRepository(VaultConfirmationEntity).count({ where: { vaultId: vault.id } });
+    if (confirmed < members) {
+      throw new ConclaveError('VAULT_NOT_ACTIVE', `vault ${vault.id}: ${confirmed} of ${members} keyholders have confirmed it; each runs "vault pin ${vault.id}"`);
+    }
+  }
+
   async isMember(manager: EntityManager, vaultId: string, identityKey: string): Promise<boolean> {
     const member = await manager.getRepository(MemberEntity).findOne({ where: { identityKey } });
     if (!member) return false;

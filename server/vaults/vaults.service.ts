@@ -107,6 +107,9 @@ export class VaultsService {
       if (await repo.findOne({ where: { vaultId, identityKey: envelope.signer } })) return;
       await repo.insert({ vaultId, identityKey: envelope.signer, firstAddress: body.firstAddress, envelope: canonicalJson(envelope), createdAt: this.clock.now().toISOString() });
       await this.audit.append(manager, { kind: 'vault.confirmed', actor: envelope.signer, subject: vaultId, payload: { firstAddress: first }, evidence: envelope });
+      const confirmed = await repo.count({ where: { vaultId } });
+      const members = await manager.getRepository(VaultMemberEntity).count({ where: { vaultId } });
+      if (confirmed === members) await this.audit.append(manager, { kind: 'vault.activated', subject: vaultId, payload: { keyholders: members } });
     });
     return this.get(vaultId);
   }
@@ -137,6 +140,7 @@ export class VaultsService {
       })),
       createdBy: vault.createdBy, createdAt: vault.createdAt,
       confirmations: record.confirmations.map((c) => ({ identityKey: c.identityKey, firstAddress: c.firstAddress, createdAt: c.createdAt })),
+      status: record.confirmations.length >= record.members.length ? 'active' : 'pending_confirmation',
       balance: { confirmed: (sum('available') + sum('reserved')).toString(), reserved: sum('reserved').toString() },
     };
   }

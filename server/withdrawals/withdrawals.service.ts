@@ -69,6 +69,7 @@ export class WithdrawalsService {
       }
       const envelope = await this.envelopes.consume<WithdrawalIntent>(manager, input, MESSAGE_TYPES.withdrawalPropose);
       if (!(await this.vaults.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the proposer is not a keyholder of this vault');
+      await this.vaults.requireActive(manager, vault);
       const id = this.random.uuid();
       const state = await this.createWithdrawal(manager, vault, envelope, intent, hash, id);
       return { created: true, id, state };

@@ -10,7 +10,7 @@ import { RawTransactionEntity } from '../../server/deposits/raw-transaction.enti
 import { fakeFundingTx } from '../support/funding-tx';
 import { type RunningCoordinator, startInProcessCoordinator } from '../support/in-process-coordinator';
 import { type TestKeyholder, testKeyholder } from '../support/test-keyholder';
-import { DESTINATION, setupVault, threeKeyholders } from '../support/vault-scenario';
+import { DESTINATION, confirmVault, setupVault, threeKeyholders } from '../support/vault-scenario';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -117,14 +117,19 @@ describe('members and vaults', () => {
     expect((await coord.call<VaultView[]>('GET', '/api/v1/vaults')).body.map((v) => v.id)).toEqual([vault.id]);
   });
 
-  it('records a keyholder\u2019s confirmation only for the real descriptor and first address', async () => {
-    const vault = await setupVault(coord, keyholders);
+  it('records a keyholder\u2019s confirmation only for the real descriptor and first address, and activates the vault with the last', async () => {
+    const vault = await setupVault(coord, keyholders, 2, DEFAULT_POLICY, false);
+    expect(vault.status).toBe('pending_confirmation');
     const [first] = (await coord.call<Array<{ address: string }>>('GET', `/api/v1/vaults/${vault.id}/addresses?count=1`)).body;
     const confirm = (k: TestKeyholder, body: Record<string, unknown>) => coord.call<VaultView & ErrorBody>('POST', `/api/v1/vaults/${vault.id}/confirmations`, k.sign(MESSAGE_TYPES.vaultConfirm, { vaultId: vault.id, descriptor: vault.descriptor, firstAddress: first!.address, policyHash: vault.policyHash, ...body }));
     expect((await confirm(keyholders[1]!, { firstAddress: DESTINATION })).body.error.code).toBe('PIN_MISMATCH');
     expect((await confirm(keyholders[1]!, { policyHash: 'ab'.repeat(32) })).body.error.code).toBe('POLICY_MISMATCH');
     const ok = await confirm(keyholders[1]!, {});
     expect(ok.body.confirmations).toEqual([expect.objectContaining({ identityKey: keyholders[1]!.identityKey, firstAddress: first!.address })]);
+    expect(ok.body.status).toBe('pending_confirmation');
+    const active = await confirmVault(coord, vault, keyholders);
+    expect(active.status).toBe('active');
+    expect(active.confirmations).toHaveLength(3);
     const change = (await coord.call<Array<{ change: number; index: number }>>('GET', `/api/v1/vaults/${vault.id}/addresses?change=1&from=5&count=2`)).body;
     expect(change.map((a) => [a.change, a.index])).toEqual([[1, 5], [1, 6]]);
   });
@@ -157,6 +162,19 @@ describe('deposits in offline chain mode', () => {
     const stored = await coord.dataSource.getRepository(RawTransactionEntity).findOneByOrFail({ txid: funding.txid });
     expect(stored.hex).toBe(funding.hex);
     expect((await coord.call<VaultView>('GET', `/api/v1/vaults/${vault.id}`)).body.balance).toEqual({ confirmed: '140000', reserved: '0' });
+  });
+
+  it('refuses deposits to a vault that not every keyholder has confirmed', async () => {
+    const pending = await coord.call<VaultView>('POST', '/api/v1/vaults', keyholders[0]!.sign(MESSAGE_TYPES.vaultCreate, {
+      name: 'two of two', network: 'regtest', threshold: 2, members: keyholders.slice(0, 2).map((k) => k.identityKey), policy: DEFAULT_POLICY,
+      descriptor: formatVaultDescriptor({ kind: 'wsh-sortedmulti', network: 'regtest', threshold: 2, keys: keyholders.slice(0, 2).map((k) => k.accountKey) }),
+    }));
+    expect(pending.body.status).toBe('pending_confirmation');
+    const address = (await coord.call<Array<{ address: string }>>('GET', `/api/v1/vaults/${pending.body.id}/addresses?count=1`)).body[0]!.address;
+    const res = await coord.call<ErrorBody>('POST', `/api/v1/vaults/${pending.body.id}/deposits`, keyholders[0]!.sign(MESSAGE_TYPES.depositRegister, {
+      vaultId: pending.body.id, rawTx: fakeFundingTx([{ address, amount: 70_000n }], 'regtest').hex,
+    }));
+    expect([res.status, res.body.error.code]).toEqual([409, 'VAULT_NOT_ACTIVE']);
   });
 
   it('refuses a malformed transaction, one that pays no vault address, and one from a non-member', async () => {

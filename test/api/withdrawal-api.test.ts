@@ -60,7 +60,8 @@ describe('withdrawal API', () => {
     const tx = await coord.call<{ txid: string; hex: string }>('GET', `/api/v1/withdrawals/${proposed.body.id}/transaction`);
     expect(tx.body.txid).toBe(second.body.txid);
     const kinds = (await coord.call<Array<{ kind: string }>>('GET', '/api/v1/audit')).body.map((e) => e.kind);
-    expect(kinds).toEqual(['member.joined', 'member.joined', 'member.joined', 'vault.created', 'deposit.registered', 'withdrawal.proposed',
+    expect(kinds).toEqual(['member.joined', 'member.joined', 'member.joined', 'vault.created', 'vault.confirmed', 'vault.confirmed', 'vault.confirmed',
+      'vault.activated', 'deposit.registered', 'withdrawal.proposed',
       'withdrawal.signing', 'signature.received', 'signature.received', 'withdrawal.signed', 'withdrawal.exported']);
     expect((await coord.call<{ valid: boolean }>('GET', '/api/v1/audit/verify')).body.valid).toBe(true);
     const spent = await coord.call<Array<{ status: string }>>('GET', `/api/v1/vaults/${vault.id}/utxos`);

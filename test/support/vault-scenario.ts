@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_TYPES, type VaultView, type WithdrawalIntent, type WithdrawalView } from '../../protocol/api';
-import { formatVaultDescriptor } from '../../protocol/descriptor';
+import { deriveVaultScript, formatVaultDescriptor, parseVaultDescriptor } from '../../protocol/descriptor';
 import { DEFAULT_POLICY, type VaultPolicy } from '../../protocol/policy';
 import { fakeFundingTx } from './funding-tx';
 import type { RunningCoordinator } from './in-process-coordinator';
@@ -17,7 +17,7 @@ export function threeKeyholders(): TestKeyholder[] {
   return ['alice', 'bob', 'carol'].map((name, i) => testKeyholder(name, TRANSCRIPT_MNEMONICS[i]!));
 }
 
-export async function setupVault(coord: RunningCoordinator, keyholders: TestKeyholder[], threshold = 2, policy: VaultPolicy = DEFAULT_POLICY): Promise<VaultView> {
+export async function setupVault(coord: RunningCoordinator, keyholders: TestKeyholder[], threshold = 2, policy: VaultPolicy = DEFAULT_POLICY, confirmed = true): Promise<VaultView> {
   for (const k of keyholders) {
     const joined = await coord.call('POST', '/api/v1/members', k.sign(MESSAGE_TYPES.memberJoin, { name: k.name, network: 'regtest', accountKey: k.accountKey }));
     if (joined.status !== 201) throw new Error(`join failed: ${JSON.stringify(joined.body)}`);
@@ -27,7 +27,21 @@ export async function setupVault(coord: RunningCoordinator, keyholders: TestKeyh
     name: 'treasury', network: 'regtest', threshold, members: keyholders.map((k) => k.identityKey), descriptor, policy,
   }));
   if (created.status !== 201) throw new Error(`vault create failed: ${JSON.stringify(created.body)}`);
-  return created.body;
+  return confirmed ? confirmVault(coord, created.body, keyholders) : created.body;
+}
+
+/** Every keyholder confirms the vault, as `vault pin` does; the vault becomes active. */
+export async function confirmVault(coord: RunningCoordinator, vault: VaultView, keyholders: TestKeyholder[]): Promise<VaultView> {
+  const first = deriveVaultScript(parseVaultDescriptor(vault.descriptor, 'regtest'), 0, 0).address;
+  let view = vault;
+  for (const k of keyholders) {
+    const res = await coord.call<VaultView>('POST', `/api/v1/vaults/${vault.id}/confirmations`, k.sign(MESSAGE_TYPES.vaultConfirm, {
+      vaultId: vault.id, descriptor: vault.descriptor, firstAddress: first, policyHash: vault.policyHash,
+    }));
+    if (res.status !== 200 && res.status !== 201) throw new Error(`confirm failed: ${JSON.stringify(res.body)}`);
+    view = res.body;
+  }
+  return view;
 }
 
 export async function deposit(coord: RunningCoordinator, vault: VaultView, by: TestKeyholder, amounts: bigint[], index = 0): Promise<string> {
