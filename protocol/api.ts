@@ -4,6 +4,7 @@
  * so both sides validate with the same code; `z.toJSONSchema` feeds the OpenAPI document.
  */
 import { z } from 'zod';
+import { BSMS_MODES } from './bsms/token';
 import { NETWORK_NAMES } from './network';
 import { type VaultPolicy, vaultPolicySchema } from './policy';
 
@@ -28,6 +29,9 @@ export const MESSAGE_TYPES = {
   withdrawalApprove: 'withdrawal.approve',
   withdrawalSignature: 'withdrawal.signature',
   wsAuth: 'ws.auth',
+  setupOpen: 'setup.open',
+  setupKeyRecord: 'setup.key-record',
+  setupDescriptorRecord: 'setup.descriptor-record',
 } as const;
 
 /** A BIP48 account key with its origin, as it appears in a descriptor `[fp/path]xpub`. */
@@ -124,6 +128,55 @@ export type WithdrawalSignature = z.infer<typeof withdrawalSignatureSchema>;
 
 export const wsAuthSchema = z.object({ challenge: hexBytes(32) }).strict();
 
+// ---- vault setup by BIP129 (BSMS 1.0): the coordinator relays records it cannot read ----
+
+export const bsmsModeSchema = z.enum(BSMS_MODES);
+/**
+ * What a party sends in a BSMS round: hex(MAC || ciphertext) under the session's token, or the
+ * record text itself with NO_ENCRYPTION. 16 KiB of record at most (protocol/bsms/encryption.ts).
+ */
+export const bsmsRecordDataSchema = z.string().min(1).max(2 * (32 + 16 * 1024));
+
+/**
+ * BIP129 Round 1 opened by the keyholder whose signer CLI plays the Coordinator. The token(s)
+ * stay with the people and their signers: no token ever reaches the coordinator.
+ */
+export const setupOpenSchema = z.object({
+  name,
+  network: networkSchema,
+  threshold: z.number().int().min(1).max(15),
+  /** N: how many key records the setup collects (the opener's own included). */
+  keyholders: z.number().int().min(1).max(15),
+  mode: bsmsModeSchema,
+  expiresAt: z.iso.datetime(),
+}).strict().refine((b) => b.threshold <= b.keyholders, { message: 'threshold: at most keyholders', path: ['threshold'] });
+export type SetupOpen = z.infer<typeof setupOpenSchema>;
+
+/**
+ * A key record (BIP129 Round 1), sealed with the signer's token. `member` is set only when the
+ * opener relays a record made by another wallet (`setup import-key`) for that member.
+ */
+export const setupKeyRecordSchema = z.object({
+  setupId: idSchema,
+  record: bsmsRecordDataSchema,
+  member: identityKeySchema.optional(),
+}).strict();
+export type SetupKeyRecord = z.infer<typeof setupKeyRecordSchema>;
+
+/**
+ * The descriptor record (BIP129 Round 2), by the opener only: one `record` sealed with the
+ * shared token, or in EXTENDED mode `records`, one per keyholder (identity key) sealed with
+ * that keyholder's own token.
+ */
+export const setupDescriptorRecordSchema = z.object({
+  setupId: idSchema,
+  record: bsmsRecordDataSchema.optional(),
+  records: z.record(identityKeySchema, bsmsRecordDataSchema).optional(),
+}).strict()
+  .refine((b) => (b.record === undefined) !== (b.records === undefined), { message: 'give exactly one of record and records' })
+  .refine((b) => b.records === undefined || (Object.keys(b.records).length >= 1 && Object.keys(b.records).length <= 15), { message: 'records: 1 to 15 entries', path: ['records'] });
+export type SetupDescriptorRecord = z.infer<typeof setupDescriptorRecordSchema>;
+
 // ---- responses ----
 
 export const WITHDRAWAL_STATES = [
@@ -158,6 +211,12 @@ export interface VaultView {
   /** `active` once every keyholder has confirmed the vault with a signed statement. */
   status: 'pending_confirmation' | 'active';
   balance: { confirmed: string; reserved: string };
+  /**
+   * The signed statements the vault rests on, which signers re-verify before pinning it: the
+   * creator's vault.create envelope, and each keyholder's member.join envelope (in key order),
+   * which binds their identity key to their account key.
+   */
+  evidence: { create: unknown; joins: unknown[] };
 }
 
 export interface AddressView { change: 0 | 1; index: number; address: string }
@@ -189,9 +248,35 @@ export interface WithdrawalView {
   updatedAt: string;
 }
 
+export type BsmsModeName = z.infer<typeof bsmsModeSchema>;
+
+/** A BSMS setup as the coordinator relays it: opaque sealed records and the envelopes that carried them. */
+export interface SetupView {
+  id: string;
+  name: string;
+  network: string;
+  threshold: number;
+  keyholders: number;
+  mode: BsmsModeName;
+  expiresAt: string;
+  /** Identity key of the opener (BIP129's Coordinator). */
+  openedBy: string;
+  createdAt: string;
+  /** collecting key records; ready for the descriptor record; complete; or expired before completion. */
+  status: 'collecting' | 'ready' | 'complete' | 'expired';
+  /** The opener's setup.open envelope. */
+  openEnvelope: unknown;
+  /** In arrival order, which is descriptor key order. */
+  keyRecords: Array<{ position: number; member: string; submittedBy: string; record: string; envelope: unknown; createdAt: string }>;
+  /** The opener's setup.descriptor-record envelope, whose body holds the sealed record(s); null until sent. */
+  descriptorRecord: { envelope: unknown; createdAt: string } | null;
+}
+
 export interface AuditEventView {
   seq: number; kind: string; actor: string | null; subject: string | null;
   payload: unknown; evidence: unknown; prevHash: string; hash: string; createdAt: string;
+  /** BIP340 signature by the coordinator key (GET /api/v1/info) on {seq, hash}. */
+  coordinatorSig: string;
 }
 
 export interface ErrorBody { error: { code: string; message: string; details?: Record<string, unknown> } }
@@ -210,4 +295,5 @@ export type CoordinatorEvent =
   | { kind: 'signing.requested'; vaultId: string; withdrawalId: string }
   | { kind: 'signature.received'; vaultId: string; withdrawalId: string; identityKey: string; count: number; threshold: number }
   | { kind: 'withdrawal.state'; vaultId: string; withdrawalId: string; state: WithdrawalState }
-  | { kind: 'audit.head'; seq: number; hash: string };
+  /** Pushed after every commit that appended audit events; signers keep the heads they saw. */
+  | { kind: 'audit.head'; seq: number; hash: string; coordinatorSig: string };

@@ -56,6 +56,13 @@ export const ERROR_CATALOG = {
   BSMS_KEY_NOT_IN_DESCRIPTOR: { status: 422, summary: "The descriptor record does not contain the signer's own key" },
   BSMS_PATH_RESTRICTIONS: { status: 422, summary: 'The descriptor record derivation path restrictions are not acceptable' },
   BSMS_FIRST_ADDRESS_MISMATCH: { status: 422, summary: 'The first address of the descriptor record is not the one derived from it' },
+  BSMS_KEY_MISMATCH: { status: 422, summary: "A key record's KEY is not the registered account key of the member it is for" },
+  SETUP_NOT_FOUND: { status: 404, summary: 'No such vault setup' },
+  SETUP_NOT_OPENER: { status: 403, summary: 'Only the keyholder who opened the setup may do this' },
+  SETUP_KEY_RECORD_EXISTS: { status: 409, summary: 'This member already sent a key record for the setup' },
+  SETUP_FULL: { status: 409, summary: 'The setup already holds a key record for each of its keyholders' },
+  SETUP_INCOMPLETE: { status: 409, summary: 'The setup does not hold every key record yet' },
+  SETUP_COMPLETE: { status: 409, summary: 'The setup already has its descriptor record' },
   // Local (signer CLI)
   KEYSTORE_PASSPHRASE: { status: 401, summary: 'The keystore passphrase is wrong or the file was altered' },
   KEYSTORE_MISSING: { status: 404, summary: 'No keystore at the given path' },
@@ -67,6 +74,12 @@ export const ERROR_CATALOG = {
   USER_DECLINED: { status: 409, summary: 'The keyholder declined at the prompt' },
   COORDINATOR_UNREACHABLE: { status: 503, summary: 'The coordinator cannot be reached' },
   COORDINATOR_ERROR: { status: 502, summary: 'The coordinator answered with an error' },
+  // Audit log verification (a signer checking the coordinator's history)
+  AUDIT_CHAIN_BROKEN: { status: 422, summary: 'The audit log hash chain is broken: an event was edited, deleted, inserted or reordered' },
+  AUDIT_COORDINATOR_SIG_INVALID: { status: 422, summary: 'An audit event is not signed by the pinned coordinator key' },
+  AUDIT_EVIDENCE_INVALID: { status: 422, summary: "An audit event's evidence is not a valid statement of the kind its event implies, signed by its actor" },
+  AUDIT_HISTORY_REWRITTEN: { status: 409, summary: 'The audit log no longer holds a head this signer saw before: history was rewritten or truncated' },
+  COORDINATOR_KEY_NOT_PINNED: { status: 409, summary: "This signer has not pinned the coordinator's key" },
   // Server side
   DATABASE_UNAVAILABLE: { status: 503, summary: 'The database cannot be reached' },
   CONFIG_INVALID: { status: 500, summary: 'The configuration is not valid' },

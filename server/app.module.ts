@@ -2,6 +2,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { AuditController } from './audit/audit.controller';
 import { AuditService } from './audit/audit.service';
+import { CoordinatorIdentity } from './audit/coordinator-identity';
 import { Clock, Random } from './common/clock';
 import { APP_CONFIG, type AppConfig } from './config/config';
 import { DatabaseModule } from './database/database.module';
@@ -13,6 +14,9 @@ import { HealthController } from './health/health.controller';
 import { MembersController } from './members/members.controller';
 import { MembersService } from './members/members.service';
 import { EnvelopeVerifier } from './replay/envelope-verifier';
+import { SetupsController } from './setups/setups.controller';
+import { SetupsRepository } from './setups/setups.repository';
+import { SetupsService } from './setups/setups.service';
 import { SignaturesService } from './signing/signatures.service';
 import { VaultScripts } from './vaults/vault-scripts';
 import { VaultsController } from './vaults/vaults.controller';
@@ -29,10 +33,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [{ module: ConfigHolder, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] }, DatabaseModule],
-      controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController],
+      controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController, SetupsController],
       providers: [
         Clock, Random, EnvelopeVerifier, AuditService, SignerHub, MembersService, VaultScripts, VaultsRepository, VaultsService,
         UtxoRepository, DepositsService, WithdrawalsRepository, WithdrawalsService, ApprovalsService, SignaturesService,
+        SetupsRepository, SetupsService,
+        { provide: CoordinatorIdentity, inject: [APP_CONFIG], useFactory: (c: AppConfig) => CoordinatorIdentity.open(c.serverKeyFile) },
       ],
     };
   }

@@ -33,12 +33,24 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   PIN_MISMATCH: EXIT.refused,
   INTENT_REFUSED: EXIT.refused,
   USER_DECLINED: EXIT.refused,
+  AUDIT_CHAIN_BROKEN: EXIT.refused,
+  AUDIT_COORDINATOR_SIG_INVALID: EXIT.refused,
+  AUDIT_EVIDENCE_INVALID: EXIT.refused,
+  AUDIT_HISTORY_REWRITTEN: EXIT.refused,
+  COORDINATOR_KEY_NOT_PINNED: EXIT.refused,
   BSMS_SESSION_EXPIRED: EXIT.refused,
   BSMS_DECRYPT: EXIT.refused,
   BSMS_SIGNATURE_INVALID: EXIT.refused,
   BSMS_KEY_NOT_IN_DESCRIPTOR: EXIT.refused,
   BSMS_PATH_RESTRICTIONS: EXIT.refused,
   BSMS_FIRST_ADDRESS_MISMATCH: EXIT.refused,
+  BSMS_KEY_MISMATCH: EXIT.refused,
+  SETUP_NOT_OPENER: EXIT.auth,
+  SETUP_NOT_FOUND: EXIT.coordinator,
+  SETUP_KEY_RECORD_EXISTS: EXIT.coordinator,
+  SETUP_FULL: EXIT.coordinator,
+  SETUP_INCOMPLETE: EXIT.coordinator,
+  SETUP_COMPLETE: EXIT.coordinator,
   ENVELOPE_INVALID: EXIT.auth,
   ENVELOPE_BAD_SIGNATURE: EXIT.auth,
   ENVELOPE_EXPIRED: EXIT.auth,
@@ -72,6 +84,9 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   INTERNAL: EXIT.coordinator,
 };
 
+const AUDIT_TAMPERED = 'the coordinator\'s history was altered: sign nothing more through it; keep state.json and this output as evidence, '
+  + 'and tell the other keyholders and the coordinator\'s operator';
+
 const HINTS: Partial<Record<ErrorCode, string>> = {
   VALIDATION_FAILED: 'check the arguments (run with --help)',
   KEYSTORE_PASSPHRASE: 'try the passphrase again; if it is right, the keystore file was altered: restore it from backup or re-init from the mnemonic',
@@ -87,7 +102,17 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   NOT_A_MEMBER: 'join the coordinator first: "conclave-signer join --coordinator <url> --name <name>"',
   UNAUTHENTICATED: 'join the coordinator first: "conclave-signer join --coordinator <url> --name <name>"',
   ENVELOPE_EXPIRED: 'check this machine\'s clock',
+  AUDIT_CHAIN_BROKEN: AUDIT_TAMPERED,
+  AUDIT_COORDINATOR_SIG_INVALID: 'events are not signed by the coordinator key you pinned: the history was forged or the key replaced; '
+    + 'sign nothing more through this coordinator until its operator explains out of band, and keep this output as evidence',
+  AUDIT_EVIDENCE_INVALID: AUDIT_TAMPERED,
+  AUDIT_HISTORY_REWRITTEN: AUDIT_TAMPERED,
+  COORDINATOR_KEY_NOT_PINNED: 'run "conclave-signer join --name <name>" again: it pins the coordinator key (compare its fingerprint with the operator out of band)',
   VAULT_NOT_ACTIVE: 'every keyholder must first check and confirm the vault with "conclave-signer vault pin <vaultId>"',
+  BSMS_SESSION_EXPIRED: 'the setup session is over; the opener starts a new one with "conclave-signer setup open" and shares new tokens',
+  BSMS_DECRYPT: 'check the token with whoever opened the setup (read it again out of band)',
+  BSMS_KEY_MISMATCH: 'the key record is not that member\'s registered account key: do not use it; ask the keyholder out of band',
+  SETUP_INCOMPLETE: 'wait until every keyholder has run "conclave-signer setup join"',
 };
 
 export function exitCodeFor(code: ErrorCode): ExitCode {

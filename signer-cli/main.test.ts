@@ -50,7 +50,7 @@ describe('conclave-signer', () => {
     home = mkdtempSync(join(tmpdir(), 'conclave-cli-'));
     coordinator = createServer((req, res) => {
       res.setHeader('content-type', 'application/json');
-      if (req.url === '/api/v1/info') res.end(JSON.stringify({ network: 'regtest', version: 'test' }));
+      if (req.url === '/api/v1/info') res.end(JSON.stringify({ network: 'regtest', version: 'test', coordinatorKey: 'ab'.repeat(32) }));
       else res.writeHead(404).end(JSON.stringify({ error: { code: 'NOT_FOUND', message: 'no such route' } }));
     });
     await new Promise<void>((resolve) => coordinator.listen(0, '127.0.0.1', resolve));

@@ -10,12 +10,20 @@ import { ConclaveError } from '../protocol/errors';
 import { NETWORK_NAMES } from '../protocol/network';
 import { runAddresses } from './commands/addresses';
 import { runApprove } from './commands/approve';
+import { runAuditVerify } from './commands/audit-verify';
 import { runDeposit } from './commands/deposit';
 import { runInit } from './commands/init';
 import { runJoin } from './commands/join';
 import { runListen } from './commands/listen';
 import { runMembers } from './commands/members';
 import { DEFAULT_MAX_FEE_SATS, runPropose } from './commands/propose';
+import { runSetupConfirm } from './commands/setup-confirm';
+import { runSetupExport } from './commands/setup-export';
+import { runSetupExportKey } from './commands/setup-export-key';
+import { runSetupFinish } from './commands/setup-finish';
+import { runSetupImportKey } from './commands/setup-import-key';
+import { runSetupJoin } from './commands/setup-join';
+import { runSetupOpen, type SetupOpenOptions } from './commands/setup-open';
 import { runVaultCreate } from './commands/vault-create';
 import { runVaultList } from './commands/vault-list';
 import { runVaultPin } from './commands/vault-pin';
@@ -84,6 +92,48 @@ function buildProgram(): Command {
     .description('vaults pinned by this signer')
     .action(action((ctx) => runVaultList(ctx)));
 
+  const setup = program.command('setup').description('set up a vault by BIP129 (BSMS 1.0): your signer coordinates, the coordinator only relays sealed records');
+  setup.command('open')
+    .description('open a setup: make the token(s) to share out of band, announce M-of-N, send your own key record')
+    .requiredOption('--name <name>', 'vault name')
+    .requiredOption('--threshold <m>', 'signatures required')
+    .requiredOption('--keyholders <n>', 'number of keyholders, you included')
+    .addOption(new Option('--mode <mode>', 'BIP129 encryption: one token for all, one per keyholder, or none').choices(['none', 'standard', 'extended']).default('standard'))
+    .option('--expires-in <hours>', 'session lifetime in hours, at most 168', '24')
+    .option('--approvals <n>', 'policy: approvals required from keyholders other than the proposer before signing', '0')
+    .option('--max-fee <sats>', 'policy: highest absolute fee of any withdrawal, in sat', '1000000')
+    .option('--max-fee-rate <sat/vB>', 'policy: highest fee rate of any withdrawal', '500')
+    .option('--description <text>', 'DESCRIPTION line of your key record (default: your identity fingerprint)')
+    .action(action((ctx, o: SetupOpenOptions) => runSetupOpen(ctx, o)));
+  setup.command('join <setupId>')
+    .description('send your key record (KEY, DESCRIPTION, SIG), sealed with the token you were given out of band')
+    .requiredOption('--token <token>', 'the token: hex, or the six words of a STANDARD token')
+    .option('--description <text>', 'DESCRIPTION line of your key record (default: your identity fingerprint)')
+    .action(action((ctx, setupId: string, o: { token: string; description?: string }) => runSetupJoin(ctx, setupId, o)));
+  setup.command('finish <setupId>')
+    .description('opener: open and check every key record, send the descriptor record and propose the vault')
+    .action(action((ctx, setupId: string) => runSetupFinish(ctx, setupId)));
+  setup.command('confirm <setupId>')
+    .description('check the descriptor record (own key, paths, first address), then pin and confirm the vault')
+    .option('--yes', 'pin without asking (after comparing out of band)')
+    .option('--token <token>', 'your token, if you did not "setup join" (your key record went by file through "setup import-key")')
+    .action(action((ctx, setupId: string, o: { yes?: boolean; token?: string }) => runSetupConfirm(ctx, setupId, o)));
+  setup.command('export-key')
+    .description('write your key record to a .bsms file (.dat content when encrypted) for another wallet\'s setup')
+    .requiredOption('--out <file>', 'file to write')
+    .option('--token <token>', 'that setup\'s token (default 00: no encryption)')
+    .option('--description <text>', 'DESCRIPTION line (default: your identity fingerprint)')
+    .action(action((ctx, o: { out: string; token?: string; description?: string }) => runSetupExportKey(ctx, o)));
+  setup.command('import-key <setupId>')
+    .description('opener: bring in a member\'s key record made by another wallet (SIG verified when present)')
+    .requiredOption('--file <file>', '.bsms or .dat file')
+    .requiredOption('--member <name|identityKey>', 'the member whose registered account key it must be')
+    .action(action((ctx, setupId: string, o: { file: string; member: string }) => runSetupImportKey(ctx, setupId, o)));
+  setup.command('export <setupId>')
+    .description('write the confirmed descriptor record to a .bsms file for another wallet')
+    .requiredOption('--out <file>', 'file to write')
+    .action(action((ctx, setupId: string, o: { out: string }) => runSetupExport(ctx, setupId, o)));
+
   program.command('addresses <vaultId>')
     .description('vault addresses derived locally and checked against the coordinator')
     .option('--change', 'the change chain instead of the receive chain')
@@ -123,8 +173,13 @@ function buildProgram(): Command {
     .option('--out <file>', 'write the hex to this file')
     .action(action((ctx, id: string, o: { out?: string }) => runWithdrawalTx(ctx, id, o)));
 
+  const audit = program.command('audit').description("check the coordinator's audit log");
+  audit.command('verify')
+    .description('verify the whole log: hash chain, coordinator signatures (pinned key), evidence, and the heads seen before')
+    .action(action((ctx) => runAuditVerify(ctx)));
+
   program.command('listen')
-    .description('wait for signing requests; verify, confirm, journal, sign, submit')
+    .description('wait for signing requests; verify, confirm, journal, sign, submit; keep the signed audit heads pushed')
     .option('--yes', 'sign every request that passes verification without asking')
     .option('--exit-after <n>', 'exit after signing n withdrawals')
     .option('--vault <vaultId>', 'only this pinned vault')

@@ -31,6 +31,10 @@ export class AuditEventEntity {
   @Column({ type: 'varchar', length: 64 })
   hash!: string;
 
+  /** BIP340 signature by the coordinator identity key on {seq, hash} (protocol/audit/coordinator-signature.ts). */
+  @Column({ name: 'coordinator_sig', type: 'varchar', length: 128 })
+  coordinatorSig!: string;
+
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt!: string;
 }

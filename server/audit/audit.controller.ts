@@ -1,4 +1,4 @@
-/** Read access to the audit log and its verification. */
+/** Read access to the audit log (with each event's coordinator signature) and its verification. */
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
@@ -17,14 +17,14 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Audit events in order (query: subject, after, limit)' })
+  @ApiOperation({ summary: 'Audit events in order, each with its coordinator signature (query: subject, after, limit)' })
   list(@Query() query: unknown) {
     const q = parseWith(listQuery, query, 'query');
     return this.audit.list({ subject: q.subject, afterSeq: q.after, limit: q.limit });
   }
 
   @Get('verify')
-  @ApiOperation({ summary: 'Recompute the hash chain and compare it with the head' })
+  @ApiOperation({ summary: 'Recompute the hash chain, check every coordinator signature and every evidence envelope, and compare with the head' })
   verify() {
     return this.audit.verify();
   }

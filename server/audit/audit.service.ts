@@ -1,15 +1,25 @@
-/** Appends to and verifies the hash-chained audit log. */
+/**
+ * Appends to and verifies the hash-chained audit log (protocol/audit). Each event is signed by
+ * the coordinator identity key, and once the transaction that appended it has committed, its
+ * head {seq, hash, coordinatorSig} is pushed to every connected signer, which keeps it: the
+ * one place where `audit.head` is published.
+ */
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { AuditEventView } from '../../protocol/api';
+import { type AuditEventKind, type AuditRecord, type ChainCheck, GENESIS_HASH, auditEventHash, verifyAuditChain } from '../../protocol/audit';
 import { canonicalJson } from '../../protocol/canonical-json';
 import { Clock } from '../common/clock';
+import { ConfigError } from '../config/config';
+import { TransactionRunner } from '../database/transaction-runner';
+import { SignerHub } from '../events/signer-hub';
 import { AuditEventEntity } from './audit-event.entity';
 import { AuditHeadEntity } from './audit-head.entity';
-import { GENESIS_HASH, type ChainCheck, auditEventHash, verifyAuditChain } from './audit-chain';
+import { CoordinatorIdentity } from './coordinator-identity';
 
 export interface AuditEntry {
-  kind: string;
+  /** Only kinds listed in protocol/audit/event-kinds.ts, which says what evidence each needs. */
+  kind: AuditEventKind;
   actor?: string | null;
   subject?: string | null;
   payload?: Record<string, unknown>;
@@ -17,15 +27,27 @@ export interface AuditEntry {
   evidence?: unknown;
 }
 
+export type AuditVerification = ChainCheck & { coordinatorKey: string };
+
 @Injectable()
 export class AuditService implements OnModuleInit {
-  constructor(private readonly dataSource: DataSource, private readonly clock: Clock) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tx: TransactionRunner,
+    private readonly identity: CoordinatorIdentity,
+    private readonly hub: SignerHub,
+    private readonly clock: Clock,
+  ) {}
 
   async onModuleInit(): Promise<void> {
     // Idempotent across several coordinators starting at once on one PostgreSQL.
-    await this.dataSource.query(
-      `INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '${GENESIS_HASH}') ON CONFLICT (id) DO NOTHING`,
-    );
+    await this.dataSource.createQueryBuilder().insert().into(AuditHeadEntity)
+      .values({ id: 1, seq: 0, hash: GENESIS_HASH, coordinatorKey: this.identity.publicKey }).orIgnore().execute();
+    const head = await this.dataSource.getRepository(AuditHeadEntity).findOneOrFail({ where: { id: 1 } });
+    if (head.coordinatorKey !== this.identity.publicKey) {
+      throw new ConfigError(`CONCLAVE_SERVER_KEY_FILE: this database's audit log is signed by coordinator key ${head.coordinatorKey}, `
+        + `but the key file holds ${this.identity.publicKey}; every instance sharing a database must use the same key file`);
+    }
   }
 
   /** Appends within the caller's transaction; the head row lock orders concurrent appends. */
@@ -43,9 +65,13 @@ export class AuditService implements OnModuleInit {
       prevHash: head.hash,
       createdAt: this.clock.now().toISOString(),
     };
-    const event = manager.getRepository(AuditEventEntity).create({ ...link, hash: auditEventHash(link) });
+    const hash = auditEventHash(link);
+    const coordinatorSig = this.identity.signHead({ seq: link.seq, hash });
+    const event = manager.getRepository(AuditEventEntity).create({ ...link, hash, coordinatorSig });
     await manager.getRepository(AuditEventEntity).insert(event);
     await heads.update({ id: 1 }, { seq: event.seq, hash: event.hash });
+    // Keyed: of several appends in one transaction only the last head is pushed.
+    this.tx.afterCommit(manager, 'audit.head', () => this.hub.publishToAll({ kind: 'audit.head', seq: event.seq, hash: event.hash, coordinatorSig }));
     return event;
   }
 
@@ -62,15 +88,27 @@ export class AuditService implements OnModuleInit {
     return { seq: head.seq, hash: head.hash };
   }
 
-  async verify(): Promise<ChainCheck> {
+  /** The whole chain, every coordinator signature (under this coordinator's key) and every piece of evidence. */
+  async verify(): Promise<AuditVerification> {
     const events = await this.dataSource.getRepository(AuditEventEntity).find({ order: { seq: 'ASC' } });
-    return verifyAuditChain(events, await this.head());
+    const records: AuditRecord[] = events;
+    return { ...verifyAuditChain(records, { coordinatorKey: this.identity.publicKey, expectedHead: await this.head() }), coordinatorKey: this.identity.publicKey };
   }
 }
 
 export function toView(e: AuditEventEntity): AuditEventView {
   return {
-    seq: e.seq, kind: e.kind, actor: e.actor, subject: e.subject, payload: JSON.parse(e.payload),
-    evidence: e.evidence === null ? null : JSON.parse(e.evidence), prevHash: e.prevHash, hash: e.hash, createdAt: e.createdAt,
+    seq: e.seq, kind: e.kind, actor: e.actor, subject: e.subject, payload: parseStored(e.payload),
+    evidence: e.evidence === null ? null : parseStored(e.evidence), prevHash: e.prevHash, hash: e.hash,
+    coordinatorSig: e.coordinatorSig, createdAt: e.createdAt,
   };
+}
+
+/** A row altered behind the coordinator's back may not even be JSON: serve its text, whose hash then fails to verify. */
+function parseStored(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
 }

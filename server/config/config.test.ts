@@ -6,6 +6,11 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({ host: '127.0.0.1', port: 8650, dataDir: './.conclave-data', network: 'regtest', databaseUrl: undefined, logFormat: 'json', gapLimit: 20 });
   });
 
+  it('keeps the coordinator identity key in the data directory unless CONCLAVE_SERVER_KEY_FILE says otherwise', () => {
+    expect(loadConfig({ CONCLAVE_DATA_DIR: '/var/lib/conclave' }).serverKeyFile).toBe('/var/lib/conclave/coordinator-identity.key');
+    expect(loadConfig({ CONCLAVE_SERVER_KEY_FILE: '/run/secrets/conclave.key' }).serverKeyFile).toBe('/run/secrets/conclave.key');
+  });
+
   it('reads PostgreSQL and the network from the environment', () => {
     const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/conclave', CONCLAVE_NETWORK: 'signet', CONCLAVE_PORT: '9000' });
     expect(config).toMatchObject({ databaseUrl: 'postgres://u@db:5432/conclave', network: 'signet', port: 9000 });

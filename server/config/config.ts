@@ -2,6 +2,7 @@
  * Coordinator configuration, read once from the environment and validated: a wrong value
  * stops start-up with a message naming the variable, instead of surfacing later.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import { NETWORK_NAMES } from '../../protocol/network';
 
@@ -9,6 +10,8 @@ const envSchema = z.object({
   CONCLAVE_HOST: z.string().min(1).default('127.0.0.1'),
   CONCLAVE_PORT: z.coerce.number().int().min(0).max(65535).default(8650),
   CONCLAVE_DATA_DIR: z.string().min(1).default('./.conclave-data'),
+  /** The coordinator's identity secret (hex), which signs the audit log; default <data dir>/coordinator-identity.key. */
+  CONCLAVE_SERVER_KEY_FILE: z.string().min(1).optional(),
   CONCLAVE_NETWORK: z.enum(NETWORK_NAMES).default('regtest'),
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
   /** Postgres schema to use; lets several test runs share one database. */
@@ -25,6 +28,8 @@ export type AppConfig = {
   host: string;
   port: number;
   dataDir: string;
+  /** File holding the coordinator's audit-signing secret; several instances on one PostgreSQL MUST share it. */
+  serverKeyFile: string;
   network: (typeof NETWORK_NAMES)[number];
   databaseUrl?: string;
   databaseSchema?: string;
@@ -47,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.CONCLAVE_HOST,
     port: e.CONCLAVE_PORT,
     dataDir: e.CONCLAVE_DATA_DIR,
+    serverKeyFile: e.CONCLAVE_SERVER_KEY_FILE ?? join(e.CONCLAVE_DATA_DIR, 'coordinator-identity.key'),
     network: e.CONCLAVE_NETWORK,
     databaseUrl: e.DATABASE_URL,
     databaseSchema: e.DATABASE_SCHEMA,

@@ -5,6 +5,8 @@ import { RawTransactionEntity } from '../deposits/raw-transaction.entity';
 import { UtxoEntity } from '../deposits/utxo.entity';
 import { MemberEntity } from '../members/member.entity';
 import { UsedNonceEntity } from '../replay/used-nonce.entity';
+import { SetupKeyRecordEntity } from '../setups/setup-key-record.entity';
+import { SetupEntity } from '../setups/setup.entity';
 import { PartialSignatureEntity } from '../signing/partial-signature.entity';
 import { AddressEntity } from '../vaults/address.entity';
 import { VaultConfirmationEntity } from '../vaults/vault-confirmation.entity';
@@ -16,5 +18,5 @@ import { WithdrawalEntity } from '../withdrawals/withdrawal.entity';
 export const ENTITIES = [
   MemberEntity, VaultEntity, VaultMemberEntity, VaultConfirmationEntity, AddressEntity,
   UtxoEntity, RawTransactionEntity, WithdrawalEntity, ApprovalEntity, PartialSignatureEntity,
-  AuditEventEntity, AuditHeadEntity, UsedNonceEntity,
+  AuditEventEntity, AuditHeadEntity, UsedNonceEntity, SetupEntity, SetupKeyRecordEntity,
 ];

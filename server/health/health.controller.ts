@@ -5,6 +5,7 @@ import type { Response } from 'express';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { dialectOf } from '../database/data-source-options';
+import { CoordinatorIdentity } from '../audit/coordinator-identity';
 import { SignerHub } from '../events/signer-hub';
 
 export const VERSION = '0.1.0';
@@ -12,7 +13,12 @@ export const VERSION = '0.1.0';
 @ApiTags('health')
 @Controller()
 export class HealthController {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig, private readonly dataSource: DataSource, private readonly hub: SignerHub) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly hub: SignerHub,
+    private readonly identity: CoordinatorIdentity,
+  ) {}
 
   @Get('health')
   async health(@Res({ passthrough: true }) res: Response) {
@@ -26,8 +32,12 @@ export class HealthController {
     return { status: database === 'ok' ? 'ok' : 'degraded', database, dialect: dialectOf(this.config), network: this.config.network, signersConnected: this.hub.connectedCount };
   }
 
+  /** `coordinatorKey` signs the audit log; signers pin it at join (compare the fingerprint out of band). */
   @Get('api/v1/info')
   info() {
-    return { name: 'Conclave coordinator', version: VERSION, network: this.config.network, chain: 'offline' };
+    return {
+      name: 'Conclave coordinator', version: VERSION, network: this.config.network, chain: 'offline',
+      coordinatorKey: this.identity.publicKey, coordinatorFingerprint: this.identity.fingerprint,
+    };
   }
 }

@@ -71,8 +71,6 @@ export class SignaturesService {
     if (outcome.finalized) {
       await this.hub.publishToVault(outcome.vault.id, { kind: 'withdrawal.state', vaultId: outcome.vault.id, withdrawalId, state: 'exported' });
     }
-    const head = await this.audit.head();
-    this.hub.publishToAll({ kind: 'audit.head', seq: head.seq, hash: head.hash });
     return this.withdrawals.view(withdrawalId);
   }
 

@@ -142,6 +142,7 @@ export class VaultsService {
       confirmations: record.confirmations.map((c) => ({ identityKey: c.identityKey, firstAddress: c.firstAddress, createdAt: c.createdAt })),
       status: record.confirmations.length >= record.members.length ? 'active' : 'pending_confirmation',
       balance: { confirmed: (sum('available') + sum('reserved')).toString(), reserved: sum('reserved').toString() },
+      evidence: { create: JSON.parse(vault.createEnvelope) as unknown, joins: record.members.map(({ member }) => JSON.parse(member.joinEnvelope) as unknown) },
     };
   }
 }

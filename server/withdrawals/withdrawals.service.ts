@@ -79,7 +79,6 @@ export class WithdrawalsService {
       await this.hub.publishToVault(vaultId, outcome.state === 'signing'
         ? { kind: 'signing.requested', vaultId, withdrawalId: outcome.id }
         : { kind: 'withdrawal.state', vaultId, withdrawalId: outcome.id, state: 'awaiting_approval' });
-      await this.publishHead();
     }
     return { created: outcome.created, withdrawal };
   }
@@ -176,11 +175,6 @@ export class WithdrawalsService {
     const w = await this.withdrawals.find(id);
     if (!w.txHex || !w.txid) throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${id}: not signed yet (state ${w.state})`);
     return { txid: w.txid, hex: w.txHex };
-  }
-
-  private async publishHead(): Promise<void> {
-    const head = await this.audit.head();
-    this.hub.publishToAll({ kind: 'audit.head', seq: head.seq, hash: head.hash });
   }
 }
 

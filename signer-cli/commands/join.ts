@@ -2,6 +2,8 @@
  * `join --coordinator <url> --name <name>`: register this signer as a member, by a member.join
  * envelope signed with the identity key and carrying the BIP48 account key. Running it again
  * against the same coordinator is harmless: an existing registration of the same keys is reused.
+ * It also pins the coordinator's key, which signs the audit log (`audit verify` checks every
+ * event against it), on first use; a different key later is refused, never silently re-pinned.
  */
 import { z } from 'zod';
 import { MESSAGE_TYPES, memberJoinSchema, type MemberJoin } from '../../protocol/api';
@@ -22,6 +24,13 @@ export async function runJoin(ctx: CliContext, options: JoinOptions): Promise<Co
   const info = await client.get('/api/v1/info', infoViewSchema);
   if (info.network !== pub.network) {
     throw new ConclaveError('VALIDATION_FAILED', `coordinator: runs on ${info.network}, but this keystore is for ${pub.network}`);
+  }
+  const pinnedKey = ctx.state.read().coordinatorKey;
+  if (pinnedKey !== null && pinnedKey !== info.coordinatorKey) {
+    throw new ConclaveError('PIN_MISMATCH',
+      `coordinator: its key is now ${info.coordinatorKey} (fingerprint ${identityFingerprint(info.coordinatorKey)}), `
+      + `but this signer pinned ${pinnedKey} (fingerprint ${identityFingerprint(pinnedKey)}); the audit log it serves would not be the one you saw`,
+      { pinned: pinnedKey, served: info.coordinatorKey });
   }
 
   const envelope = await ctx.withKeystore(async (keystore) => keystore.signEnvelope(MESSAGE_TYPES.memberJoin, body, { now: ctx.now() }));
@@ -44,15 +53,22 @@ export async function runJoin(ctx: CliContext, options: JoinOptions): Promise<Co
   }
   ctx.state.update((state) => {
     state.coordinator = client.baseUrl;
+    state.coordinatorKey = info.coordinatorKey;
     state.memberId = member.id;
   });
   const fingerprint = identityFingerprint(pub.identityKey);
+  const coordinatorFingerprint = identityFingerprint(info.coordinatorKey);
   return {
-    data: { memberId: member.id, name: member.name, identityKey: pub.identityKey, fingerprint, coordinator: client.baseUrl, alreadyJoined },
+    data: {
+      memberId: member.id, name: member.name, identityKey: pub.identityKey, fingerprint, coordinator: client.baseUrl, alreadyJoined,
+      coordinatorKey: info.coordinatorKey, coordinatorFingerprint, coordinatorKeyNewlyPinned: pinnedKey === null,
+    },
     text: [
       `${alreadyJoined ? 'Already a member' : 'Joined'} ${client.baseUrl} as "${member.name}" (member ${member.id}).`,
       `Identity fingerprint: ${fingerprint}`,
       'Read this fingerprint to your co-keyholders out of band (in person or by phone) before forming a vault.',
+      `Coordinator key fingerprint: ${coordinatorFingerprint} (${pinnedKey === null ? 'pinned now' : 'as pinned before'}); `
+        + 'compare it with the operator and the other keyholders: "audit verify" checks the audit log against it.',
     ],
   };
 }

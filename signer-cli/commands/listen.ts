@@ -4,14 +4,17 @@
  * in state `signing` in the pinned vaults, so a signer that was down or killed resumes where it
  * stopped. Each request is verified, shown, confirmed (unless --yes), journaled, signed and
  * submitted one at a time; anything that fails verification is refused with every reason.
+ * Every `audit.head` pushed is kept in state.json once its coordinator signature verifies under
+ * the pinned key, so that `audit verify` can later tell whether history was rewritten.
  */
 import { z } from 'zod';
 import { MESSAGE_TYPES, idSchema, type CoordinatorEvent } from '../../protocol/api';
 import { ConclaveError, isErrorCode } from '../../protocol/errors';
 import type { CliContext } from '../context';
 import type { CoordinatorClient } from '../coordinator/client';
+import { rememberSeenHead } from '../audit/seen-heads';
 import { EventStream } from '../coordinator/event-stream';
-import { withdrawalViewSchema } from '../coordinator/views';
+import { auditHeadEventSchema, withdrawalViewSchema } from '../coordinator/views';
 import type { UnlockedKeystore } from '../keystore/keystore';
 import type { CommandResult } from '../output';
 import { contentKey, describeOutcome, fetchWithdrawal, processSigningRequest, type SigningDeps } from '../signing/sign-withdrawal';
@@ -46,6 +49,7 @@ class Listener {
   private readonly settled = new Set<string>();
   private signed = 0;
   private stopping = false;
+  private warnedNotPinned = false;
   private finish: (result: CommandResult) => void = () => undefined;
   private fail: (error: Error) => void = () => undefined;
   private readonly deps: SigningDeps;
@@ -118,6 +122,41 @@ class Listener {
       this.ctx.out.progress(`withdrawal ${event.withdrawalId}: ${event.count} of ${event.threshold} signatures`);
     } else if (event.kind === 'withdrawal.state') {
       this.ctx.out.progress(`withdrawal ${event.withdrawalId}: now ${event.state}`);
+    } else if (event.kind === 'audit.head') {
+      this.recordHead(event);
+    }
+  }
+
+  private recordHead(event: CoordinatorEvent): void {
+    const head = auditHeadEventSchema.safeParse(event);
+    if (!head.success) {
+      this.ctx.out.progress('ignored an audit.head push that is not well formed');
+      return;
+    }
+    const { seq, hash, coordinatorSig } = head.data;
+    let outcome: ReturnType<typeof rememberSeenHead>;
+    try {
+      outcome = rememberSeenHead(this.ctx.state, { seq, hash, coordinatorSig });
+    } catch (error) {
+      this.ctx.out.progress(`could not record audit head ${seq}: ${(error as Error).message}`);
+      return;
+    }
+    if (outcome.status === 'not-pinned' && !this.warnedNotPinned) {
+      this.warnedNotPinned = true;
+      this.ctx.out.progress('No coordinator key is pinned, so audit heads are not kept: run "join" again to pin it.');
+    } else if (outcome.status === 'bad-signature') {
+      this.ctx.out.event(
+        { event: 'audit-head-refused', code: 'AUDIT_COORDINATOR_SIG_INVALID', seq, hash },
+        [`warning AUDIT_COORDINATOR_SIG_INVALID: audit head seq ${seq} is not signed by the pinned coordinator key; not recorded. Run "audit verify".`],
+      );
+    } else if (outcome.status === 'conflict') {
+      this.ctx.out.event(
+        { event: 'audit-history-rewritten', code: 'AUDIT_HISTORY_REWRITTEN', seq, seenHash: outcome.previous.hash, pushedHash: hash },
+        [
+          `ALERT AUDIT_HISTORY_REWRITTEN: the coordinator signed head seq ${seq} as ${hash}, but this signer saw ${outcome.previous.hash} there before.`,
+          '  The coordinator rewrote its history: sign nothing more through it, keep state.json as evidence, and tell the other keyholders.',
+        ],
+      );
     }
   }
 

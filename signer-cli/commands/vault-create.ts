@@ -97,14 +97,15 @@ function sameDescriptor(text: string, hash: string, network: NetworkName): boole
   }
 }
 
-function resolveMember(all: MemberViewParsed[], spec: string): MemberViewParsed {
+/** A member named on the command line by identity key or by name (which must be unambiguous). */
+export function resolveMember(all: MemberViewParsed[], spec: string, option = '--member'): MemberViewParsed {
   if (/^[0-9a-f]{64}$/.test(spec)) {
     const byKey = all.find((m) => m.identityKey === spec);
-    if (byKey === undefined) throw new ConclaveError('VALIDATION_FAILED', `--member ${spec}: no member with this identity key`);
+    if (byKey === undefined) throw new ConclaveError('VALIDATION_FAILED', `${option} ${spec}: no member with this identity key`);
     return byKey;
   }
   const byName = all.filter((m) => m.name === spec);
-  if (byName.length === 0) throw new ConclaveError('VALIDATION_FAILED', `--member ${spec}: no member of that name (run "members")`);
-  if (byName.length > 1) throw new ConclaveError('VALIDATION_FAILED', `--member ${spec}: several members have that name; give the identity key`);
+  if (byName.length === 0) throw new ConclaveError('VALIDATION_FAILED', `${option} ${spec}: no member of that name (run "members")`);
+  if (byName.length > 1) throw new ConclaveError('VALIDATION_FAILED', `${option} ${spec}: several members have that name; give the identity key`);
   return byName[0];
 }

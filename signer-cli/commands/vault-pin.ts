@@ -18,6 +18,7 @@ import type { KeystorePublic } from '../keystore/keystore-format';
 import type { CommandResult } from '../output';
 import type { PinnedVault } from '../state/state-file';
 import { confirm } from '../terminal';
+import { checkVaultEvidence } from '../vault/evidence';
 import { parseArg } from '../validate';
 import { describeAccountKey } from './whoami';
 
@@ -25,10 +26,24 @@ export interface VaultPinOptions { yes?: boolean }
 
 export async function runVaultPin(ctx: CliContext, vaultId: string, options: VaultPinOptions): Promise<CommandResult> {
   parseArg(idSchema, vaultId, 'vaultId');
+  const vault = await ctx.coordinator().get(`/api/v1/vaults/${vaultId}`, vaultViewSchema);
+  return pinAndConfirmVault(ctx, vaultId, vault, options);
+}
+
+export interface PinAndConfirmOptions extends VaultPinOptions {
+  /** Lines shown before this command's own review, e.g. what `setup confirm` checked in the BSMS descriptor record. */
+  preface?: string[];
+}
+
+/**
+ * The root-of-trust step shared by `vault pin` and `setup confirm`: check the vault as the
+ * coordinator shows it against this signer's own parse of its descriptor, show what to compare
+ * out of band, pin it durably, then send the signed vault.confirm.
+ */
+export async function pinAndConfirmVault(ctx: CliContext, vaultId: string, vault: VaultViewParsed, options: PinAndConfirmOptions): Promise<CommandResult> {
   const pub = ctx.keystorePublic();
   const client = ctx.coordinator();
-  const vault = await client.get(`/api/v1/vaults/${vaultId}`, vaultViewSchema);
-  const checked = checkVault(vault, vaultId, pub);
+  const checked = checkVault(vault, vaultId, pub, ctx.now());
   const pin: PinnedVault = {
     vaultId,
     name: vault.name,
@@ -50,7 +65,7 @@ export async function runVaultPin(ctx: CliContext, vaultId: string, options: Vau
     throw new ConclaveError('PIN_MISMATCH', `vault ${vaultId}: the coordinator now shows another descriptor, member set or policy than the one pinned on ${existing.pinnedAt}`);
   }
 
-  const review = reviewText(pin, vault);
+  const review = [...(options.preface ?? []), ...reviewText(pin, vault)];
   if (!alreadyPinned) {
     if (!options.yes) {
       process.stderr.write(`${review.join('\n')}\n`);
@@ -99,7 +114,7 @@ export async function runVaultPin(ctx: CliContext, vaultId: string, options: Vau
 interface CheckedVault { descriptor: MultisigVaultDescriptor; ownIndex: number; firstAddress: string; policyHash: string }
 
 /** Everything the coordinator says about the vault must agree with the descriptor this signer parses. */
-function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic): CheckedVault {
+function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic, now: Date): CheckedVault {
   const mismatch = (what: string) => new ConclaveError('PIN_MISMATCH', `vault ${vaultId}: ${what}`);
   if (vault.id !== vaultId) throw mismatch(`the coordinator answered with vault ${vault.id}`);
   if (vault.network !== pub.network) throw mismatch(`is on ${vault.network}, this signer on ${pub.network}`);
@@ -133,7 +148,13 @@ function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic
   const pinnedPolicyHash = policyHash(vault.policy);
   if (pinnedPolicyHash !== vault.policyHash) throw mismatch(`its policy hash ${vault.policyHash} is not the hash of the policy it shows`);
   if (vault.policy.requiredApprovals > descriptor.keys.length - 1) throw mismatch(`its policy requires ${vault.policy.requiredApprovals} approvals from ${descriptor.keys.length - 1} possible approvers`);
-  return { descriptor, ownIndex, firstAddress: deriveVaultScript(descriptor, 0, 0).address, policyHash: pinnedPolicyHash };
+  checkVaultEvidence(vault, descriptor, pub.network, now);
+  const firstAddress = deriveVaultScript(descriptor, 0, 0).address;
+  // Keyholders who confirmed before us must have derived the same first address; a view that says otherwise is lying somewhere.
+  for (const c of vault.confirmations) {
+    if (c.firstAddress !== firstAddress) throw mismatch(`keyholder ${identityFingerprint(c.identityKey)} is shown as having confirmed the first address ${c.firstAddress}, but this signer derives ${firstAddress}`);
+  }
+  return { descriptor, ownIndex, firstAddress, policyHash: pinnedPolicyHash };
 }
 
 function sameMembers(a: PinnedVault, b: PinnedVault): boolean {

@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { vaultPolicySchema } from '../../protocol/policy';
 import { hash256Schema, identityKeySchema, keyOriginSchema, WITHDRAWAL_STATES } from '../../protocol/api';
 
-export const infoViewSchema = z.object({ network: z.string(), version: z.string() });
+/** `coordinatorKey` signs the audit log; `join` pins it. */
+export const infoViewSchema = z.object({ network: z.string(), version: z.string(), coordinatorKey: identityKeySchema });
 
 export const memberViewSchema = z.object({
   id: z.string(),
@@ -40,6 +41,8 @@ export const vaultViewSchema = z.object({
   createdAt: z.string(),
   confirmations: z.array(z.object({ identityKey: z.string(), firstAddress: z.string(), createdAt: z.string() })),
   balance: z.object({ confirmed: z.string(), reserved: z.string() }),
+  /** Left unparsed here: signer-cli/vault/evidence.ts verifies every envelope. */
+  evidence: z.object({ create: z.unknown(), joins: z.array(z.unknown()) }),
 });
 export type VaultViewParsed = z.infer<typeof vaultViewSchema>;
 
@@ -89,4 +92,27 @@ export type WithdrawalViewParsed = z.infer<typeof withdrawalViewSchema>;
 export const transactionViewSchema = z.object({
   txid: z.string().regex(/^[0-9a-f]{64}$/),
   hex: z.string().regex(/^([0-9a-f]{2})+$/),
+});
+
+/** One audit event as GET /api/v1/audit serves it; every field is checked by protocol/audit before it is believed. */
+export const auditEventViewSchema = z.object({
+  seq: z.number().int().min(1),
+  kind: z.string().max(100),
+  actor: z.string().nullable(),
+  subject: z.string().nullable(),
+  payload: z.unknown(),
+  evidence: z.unknown(),
+  prevHash: z.string(),
+  hash: z.string(),
+  coordinatorSig: z.string().nullable(),
+  createdAt: z.string(),
+}).transform((e) => ({ ...e, evidence: e.evidence ?? null }));
+export type AuditEventViewParsed = z.infer<typeof auditEventViewSchema>;
+
+/** The `audit.head` push, signed by the coordinator key. */
+export const auditHeadEventSchema = z.object({
+  kind: z.literal('audit.head'),
+  seq: z.number().int().min(1),
+  hash: hash256Schema,
+  coordinatorSig: z.string().regex(/^[0-9a-f]{128}$/),
 });

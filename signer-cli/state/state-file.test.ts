@@ -23,7 +23,7 @@ function journalEntry(n: number) {
 describe('signer state', () => {
   test('starts empty and persists each update durably, 0600, without temporary files', () => {
     const s = store();
-    expect(s.read()).toEqual({ version: 1, coordinator: null, memberId: null, vaults: [], journal: [] });
+    expect(s.read()).toEqual({ version: 1, coordinator: null, coordinatorKey: null, memberId: null, vaults: [], journal: [], auditHeads: [] });
     s.update((state) => {
       state.coordinator = 'http://127.0.0.1:8080';
       state.journal.push(journalEntry(1));
@@ -73,6 +73,12 @@ describe('signer state', () => {
     expect(() => s.read()).toThrow(ConclaveError);
     expect(() => s.update(() => undefined)).toThrow(/not valid JSON/);
     expect(readFileSync(s.path, 'utf8')).toBe('{"version":1,"coordinator":null');
+  });
+
+  test('a state file from before the coordinator key and audit heads were kept still loads', () => {
+    const s = store();
+    writeFileSync(s.path, JSON.stringify({ version: 1, coordinator: 'http://127.0.0.1:8650', memberId: null, vaults: [], journal: [] }));
+    expect(s.read()).toMatchObject({ coordinator: 'http://127.0.0.1:8650', coordinatorKey: null, auditHeads: [] });
   });
 
   test('findPinned reports NOT_PINNED for an unknown vault', () => {

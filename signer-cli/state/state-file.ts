@@ -1,6 +1,8 @@
 /**
- * The signer's local state, `state.json` beside the keystore: the coordinator URL, the vaults
- * this signer pinned (DESIGN.md, root of trust) and its signing journal. The journal entry for
+ * The signer's local state, `state.json` beside the keystore: the coordinator URL and the
+ * coordinator key it pinned, the vaults this signer pinned (DESIGN.md, root of trust), its
+ * signing journal, and the audit-log heads it has seen (so `audit verify` catches a coordinator
+ * that rewrites or truncates its history afterwards). The journal entry for
  * a withdrawal is written durably BEFORE its signature leaves the machine (invariant 9), so a
  * crash can neither lose the record nor let the signer later sign a second transaction that
  * spends the same coins.
@@ -13,7 +15,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { vaultPolicySchema } from '../../protocol/policy';
 import { ConclaveError } from '../../protocol/errors';
-import { hash256Schema, identityKeySchema, idSchema, networkSchema, txidSchema } from '../../protocol/api';
+import { bsmsModeSchema, hash256Schema, identityKeySchema, idSchema, networkSchema, txidSchema } from '../../protocol/api';
 import { ensurePrivateDir, writeFileAtomic } from '../files';
 
 export const STATE_FILE = 'state.json';
@@ -53,17 +55,53 @@ const journalEntrySchema = z.object({
 }).strict();
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
 
+/**
+ * A BIP129 (BSMS) setup session this signer takes part in (commands/setup-*.ts). Its tokens are
+ * the session's secrets, kept only here (state.json is 0600) and shared with people out of band;
+ * they are useless once the session expires (BIP129: that is why they may have low entropy).
+ */
+const setupSessionSchema = z.object({
+  setupId: idSchema,
+  /** `opener` plays BIP129's Coordinator; `signer` only sends its key record and confirms. */
+  role: z.enum(['opener', 'signer']),
+  name: z.string(),
+  network: networkSchema,
+  threshold: z.number().int().min(1),
+  keyholders: z.number().int().min(1),
+  mode: bsmsModeSchema,
+  /** Canonical hex. The opener keeps every token, its own first; a signer keeps its own. */
+  tokens: z.array(z.string().regex(/^[0-9a-f]{2,32}$/)).min(1).max(15),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  /** Opener only: the policy the vault is created with at `setup finish`. */
+  policy: vaultPolicySchema.optional(),
+  /** The vault the setup produced, once known. */
+  vaultId: idSchema.optional(),
+  /** The descriptor record (plaintext) this signer checked and confirmed, for `setup export`. */
+  descriptorRecord: z.string().optional(),
+}).strict();
+export type SetupSession = z.infer<typeof setupSessionSchema>;
+
+/** An audit head the coordinator signed (verified under the pinned key before it was stored). */
+const seenHeadSchema = z.object({ seq: z.number().int().min(1), hash: hash256Schema }).strict();
+
 const stateSchema = z.object({
   version: z.literal(STATE_VERSION),
   coordinator: z.string().nullable(),
+  /** x-only key that signs the coordinator's audit log, pinned at join. */
+  coordinatorKey: identityKeySchema.nullable().default(null),
   memberId: z.string().nullable(),
   vaults: z.array(pinnedVaultSchema),
   journal: z.array(journalEntrySchema),
+  /** Sorted by seq; bounded to the first and the most recent (protocol/audit/seen-heads.ts). */
+  auditHeads: z.array(seenHeadSchema).default([]),
+  /** BSMS setup sessions; absent until the first `setup` command. */
+  setupSessions: z.array(setupSessionSchema).optional(),
 }).strict();
 export type SignerState = z.infer<typeof stateSchema>;
 
 function emptyState(): SignerState {
-  return { version: STATE_VERSION, coordinator: null, memberId: null, vaults: [], journal: [] };
+  return { version: STATE_VERSION, coordinator: null, coordinatorKey: null, memberId: null, vaults: [], journal: [], auditHeads: [] };
 }
 
 export class StateStore {

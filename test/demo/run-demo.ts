@@ -2,7 +2,8 @@
  * `npm run demo`: a whole 2-of-3 withdrawal with real processes on a fresh machine. Starts a
  * coordinator on SQLite in a temporary directory, creates three encrypted keystores with the
  * signer CLI, sets up and pins a vault, registers a deposit, proposes a withdrawal, lets two
- * signer processes sign over WebSocket, and checks the final transaction independently.
+ * signer processes sign over WebSocket, checks the final transaction independently, and has a
+ * signer verify the coordinator's audit log.
  * Exits 0 only if every check passed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -80,7 +81,13 @@ async function main(): Promise<number> {
       vault: { threshold: 2, xpubs: vault.keyholders.map((k) => k.xpub), changeIndex: 0 },
     });
     for (const line of findings) say(`   ${line}`);
-    ok = state === 'exported' && findings.every((line) => line.startsWith('ok'));
+
+    // Bob listened, so he kept the signed audit heads pushed to him; his check covers them too.
+    const audit = await signer(bob.home, ['audit', 'verify'], env);
+    const verified = audit.verified as { coordinatorSignatures: number; evidence: number; seenHeads: number };
+    say(`9. ${bob.name} verified the audit log: ${audit.count} events, hash chain, ${verified.coordinatorSignatures} coordinator signatures`);
+    say(`   (key pinned at join), ${verified.evidence} signed statements, ${verified.seenHeads} heads seen while listening`);
+    ok = state === 'exported' && findings.every((line) => line.startsWith('ok')) && audit.valid === true;
     if (state !== 'exported') say(`   FAIL withdrawal state is ${state}, expected exported`);
   } finally {
     await coordinator.stop();

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check';
 import { MESSAGE_TYPES, type VaultView, type WithdrawalView } from '../../protocol/api';
+import type { Envelope } from '../../protocol/envelope';
 import { isErrorCode } from '../../protocol/errors';
 import { signVaultInputs } from '../../protocol/psbt';
 import { type RunningCoordinator, startInProcessCoordinator } from '../support/in-process-coordinator';
@@ -18,7 +19,7 @@ describe('REST bodies under random and mutated input', () => {
   let keyholders: TestKeyholder[];
   let vault: VaultView;
   let withdrawal: WithdrawalView;
-  let valid: Array<{ path: string; body: Record<string, unknown> }>;
+  let valid: Array<{ path: string; body: Envelope }>;
 
   beforeAll(async () => {
     coord = await startInProcessCoordinator();

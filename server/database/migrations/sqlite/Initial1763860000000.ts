@@ -6,13 +6,15 @@ export class Initial1763860000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     for (const sql of [
-      "CREATE TABLE \"audit_events\" (\"seq\" integer PRIMARY KEY NOT NULL, \"kind\" varchar(48) NOT NULL, \"actor\" varchar(64), \"subject\" varchar(36), \"payload\" text NOT NULL, \"evidence\" text, \"prev_hash\" varchar(64) NOT NULL, \"hash\" varchar(64) NOT NULL, \"created_at\" varchar(32) NOT NULL)",
-      "CREATE TABLE \"audit_head\" (\"id\" integer PRIMARY KEY NOT NULL, \"seq\" integer NOT NULL, \"hash\" varchar(64) NOT NULL)",
+      "CREATE TABLE \"audit_events\" (\"seq\" integer PRIMARY KEY NOT NULL, \"kind\" varchar(48) NOT NULL, \"actor\" varchar(64), \"subject\" varchar(36), \"payload\" text NOT NULL, \"evidence\" text, \"prev_hash\" varchar(64) NOT NULL, \"hash\" varchar(64) NOT NULL, \"coordinator_sig\" varchar(128) NOT NULL, \"created_at\" varchar(32) NOT NULL)",
+      "CREATE TABLE \"audit_head\" (\"id\" integer PRIMARY KEY NOT NULL, \"seq\" integer NOT NULL, \"hash\" varchar(64) NOT NULL, \"coordinator_key\" varchar(64) NOT NULL)",
       "CREATE TABLE \"raw_transactions\" (\"txid\" varchar(64) PRIMARY KEY NOT NULL, \"hex\" text NOT NULL, \"created_at\" varchar(32) NOT NULL)",
       "CREATE TABLE \"utxos\" (\"txid\" varchar(64) NOT NULL, \"vout\" integer NOT NULL, \"vault_id\" varchar(36) NOT NULL, \"amount\" varchar(20) NOT NULL, \"address\" varchar(100) NOT NULL, \"change\" integer NOT NULL, \"idx\" integer NOT NULL, \"status\" varchar(16) NOT NULL, \"reserved_by\" varchar(36), \"created_at\" varchar(32) NOT NULL, PRIMARY KEY (\"txid\", \"vout\"))",
       "CREATE INDEX \"IDX_6651715731cad0e8e4439e7801\" ON \"utxos\" (\"vault_id\", \"status\") ",
       "CREATE TABLE \"members\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"name\" varchar(80) NOT NULL, \"identity_key\" varchar(64) NOT NULL, \"network\" varchar(16) NOT NULL, \"account_fingerprint\" varchar(8) NOT NULL, \"account_path\" varchar(64) NOT NULL, \"account_xpub\" varchar(120) NOT NULL, \"join_envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, CONSTRAINT \"UQ_ce578ea3d0ab66eb81bb0b07761\" UNIQUE (\"identity_key\"), CONSTRAINT \"UQ_5396dbdc1c35995acafd88eb0f8\" UNIQUE (\"account_xpub\"))",
       "CREATE TABLE \"used_nonces\" (\"id\" varchar(100) PRIMARY KEY NOT NULL, \"type\" varchar(32) NOT NULL, \"expires_at\" varchar(32) NOT NULL)",
+      "CREATE TABLE \"setup_key_records\" (\"setup_id\" varchar(36) NOT NULL, \"member\" varchar(64) NOT NULL, \"position\" integer NOT NULL, \"submitted_by\" varchar(64) NOT NULL, \"record\" text NOT NULL, \"envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, CONSTRAINT \"UQ_2e02d433b507c1c3a933e292a53\" UNIQUE (\"setup_id\", \"position\"), PRIMARY KEY (\"setup_id\", \"member\"))",
+      "CREATE TABLE \"setups\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"name\" varchar(80) NOT NULL, \"network\" varchar(16) NOT NULL, \"threshold\" integer NOT NULL, \"keyholders\" integer NOT NULL, \"mode\" varchar(16) NOT NULL, \"expires_at\" varchar(32) NOT NULL, \"opened_by\" varchar(64) NOT NULL, \"open_envelope\" text NOT NULL, \"descriptor_envelope\" text, \"completed_at\" varchar(32), \"created_at\" varchar(32) NOT NULL)",
       "CREATE TABLE \"partial_signatures\" (\"withdrawal_id\" varchar(36) NOT NULL, \"identity_key\" varchar(64) NOT NULL, \"signatures\" text NOT NULL, \"envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, PRIMARY KEY (\"withdrawal_id\", \"identity_key\"))",
       "CREATE TABLE \"addresses\" (\"vault_id\" varchar(36) NOT NULL, \"change\" integer NOT NULL, \"idx\" integer NOT NULL, \"address\" varchar(100) NOT NULL, \"script_pubkey\" varchar(140) NOT NULL, PRIMARY KEY (\"vault_id\", \"change\", \"idx\"))",
       "CREATE UNIQUE INDEX \"IDX_69b31ba33682e27f43b4754126\" ON \"addresses\" (\"address\") ",
@@ -36,6 +38,8 @@ export class Initial1763860000000 implements MigrationInterface {
       "DROP INDEX \"IDX_69b31ba33682e27f43b4754126\"",
       "DROP TABLE \"addresses\"",
       "DROP TABLE \"partial_signatures\"",
+      "DROP TABLE \"setups\"",
+      "DROP TABLE \"setup_key_records\"",
       "DROP TABLE \"used_nonces\"",
       "DROP TABLE \"members\"",
       "DROP INDEX \"IDX_6651715731cad0e8e4439e7801\"",

@@ -1,0 +1,72 @@
+/**
+ * What each kind of audit event must carry as evidence (DESIGN.md, trust model: every state
+ * change is a signed statement by the person who made it). A kind caused by a member maps to
+ * the envelope type of that member's statement; the evidence must be such an envelope, its
+ * signature must verify, and its signer must be the event's `actor`. A kind mapped to null is
+ * a step the coordinator takes on its own (it has neither actor nor evidence).
+ *
+ * The table is closed: an event of a kind not listed here fails verification, so that a
+ * coordinator cannot slip in an event whose evidence nobody checks. A new kind of event MUST be
+ * added here (the coordinator's `AuditService.append` only accepts listed kinds).
+ */
+import { MESSAGE_TYPES } from '../api';
+import { verifyEnvelope } from '../envelope';
+import { ConclaveError } from '../errors';
+
+export const AUDIT_EVENT_KINDS = {
+  'member.joined': MESSAGE_TYPES.memberJoin,
+  'vault.created': MESSAGE_TYPES.vaultCreate,
+  'vault.confirmed': MESSAGE_TYPES.vaultConfirm,
+  'vault.activated': null,
+  'setup.opened': MESSAGE_TYPES.setupOpen,
+  'setup.key-record': MESSAGE_TYPES.setupKeyRecord,
+  'setup.descriptor-record': MESSAGE_TYPES.setupDescriptorRecord,
+  'deposit.registered': MESSAGE_TYPES.depositRegister,
+  'withdrawal.proposed': MESSAGE_TYPES.withdrawalPropose,
+  'withdrawal.awaiting_approval': null,
+  'approval.received': MESSAGE_TYPES.withdrawalApprove,
+  'withdrawal.approved': null,
+  'withdrawal.signing': null,
+  'signature.received': MESSAGE_TYPES.withdrawalSignature,
+  'withdrawal.signed': null,
+  'withdrawal.exported': null,
+} as const satisfies Record<string, string | null>;
+
+export type AuditEventKind = keyof typeof AUDIT_EVENT_KINDS;
+
+export function isAuditEventKind(kind: string): kind is AuditEventKind {
+  return Object.prototype.hasOwnProperty.call(AUDIT_EVENT_KINDS, kind);
+}
+
+/** Stored evidence is fixed in time: its validity window is not checked again, only its signature. */
+const EPOCH = new Date(0);
+
+/**
+ * Checks that an event's evidence is what its kind implies; returns null when it is, else the
+ * reason (naming the seq). `evidence` is the stored canonical JSON text of the envelope.
+ */
+export function auditEvidenceProblem(event: { seq: number; kind: string; actor: string | null; evidence: string | null }): string | null {
+  const where = `seq ${event.seq} (${event.kind})`;
+  if (!isAuditEventKind(event.kind)) return `${where}: unknown kind of event, whose evidence cannot be checked`;
+  const expectedType = AUDIT_EVENT_KINDS[event.kind];
+  if (expectedType === null) {
+    if (event.actor !== null || event.evidence !== null) return `${where}: a coordinator step carries an actor or evidence`;
+    return null;
+  }
+  if (event.actor === null) return `${where}: no actor, but this kind of event needs a member's signed statement`;
+  if (event.evidence === null) return `${where}: no evidence, but this kind of event needs a "${expectedType}" envelope signed by the actor`;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(event.evidence);
+  } catch {
+    return `${where}: evidence is not valid JSON`;
+  }
+  try {
+    const envelope = verifyEnvelope(parsed, { now: EPOCH, expectedType, checkTime: false });
+    if (envelope.signer !== event.actor) return `${where}: evidence is signed by ${envelope.signer}, not by the actor ${event.actor}`;
+  } catch (error) {
+    if (error instanceof ConclaveError) return `${where}: evidence: ${error.code}: ${error.message}`;
+    throw error;
+  }
+  return null;
+}
