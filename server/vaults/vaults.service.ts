@@ -97,7 +97,8 @@ export class VaultsService {
       const envelope = await this.envelopes.consume<VaultConfirm>(manager, input, MESSAGE_TYPES.vaultConfirm);
       const body = parseWith(vaultConfirmSchema, envelope.body, 'envelope.body');
       if (body.vaultId !== vaultId) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.vaultId: does not match the route');
-      const vault = await this.repo.find(vaultId, manager);
+      // Row lock: two last confirmations at once must see each other to record the activation.
+      const vault = await this.repo.find(vaultId, manager, true);
       if (!(await this.repo.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the signer is not a keyholder of this vault');
       if (body.descriptor !== vault.descriptor) throw new ConclaveError('PIN_MISMATCH', 'envelope.body.descriptor: differs from the vault descriptor');
       if (body.policyHash !== vault.policyHash) throw new ConclaveError('POLICY_MISMATCH', 'envelope.body.policyHash: differs from the vault policy');

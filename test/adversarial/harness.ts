@@ -78,6 +78,11 @@ export async function openStage(): Promise<Stage> {
   const inits = created.map((r) => (r as PromiseFulfilledResult<Record<string, unknown>>).value);
   const proxy = await TamperingProxy.start(coordinator.url);
   const stage: Stage = { root, db, coordinator, proxy, keyholders: {} as Stage['keyholders'], listed: new Set(), listeners: new Set() };
+  // Scenarios leave refused withdrawals in `signing`; a later listener would list them on connect.
+  proxy.rewrite(({ method, path, status, body }) => {
+    if (method !== 'GET' || status !== 200 || !/^\/api\/v1\/vaults\/[^/]+\/withdrawals(\?|$)/.test(path) || !Array.isArray(body)) return undefined;
+    return { body: (body as WithdrawalView[]).filter((w) => stage.listed.has(w.id)) };
+  });
   try {
     await joinThroughProxy(stage, names, inits);
   } catch (error) {
@@ -89,11 +94,6 @@ export async function openStage(): Promise<Stage> {
 
 async function joinThroughProxy(stage: Stage, names: readonly ['alice', 'bob', 'carol'], inits: Array<Record<string, unknown>>): Promise<void> {
   const { proxy, root } = stage;
-  // Scenarios leave refused withdrawals in `signing`; a later listener would list them on connect.
-  proxy.rewrite(({ method, path, status, body }) => {
-    if (method !== 'GET' || status !== 200 || !/^\/api\/v1\/vaults\/[^/]+\/withdrawals(\?|$)/.test(path) || !Array.isArray(body)) return undefined;
-    return { body: (body as WithdrawalView[]).filter((w) => stage.listed.has(w.id)) };
-  });
   const joined = await Promise.all(names.map(async (name, i): Promise<CliKeyholder> => {
     const home = join(root, name);
     const init = inits[i]!;
@@ -252,7 +252,7 @@ export class Listener {
   }
 
   /** The first line that matches, waiting for it (fails if the listener exits or time runs out). */
-  async waitFor(match: (line: Line) => boolean, what: string, timeoutMs = 20_000): Promise<Line> {
+  async waitFor(match: (line: Line) => boolean, what: string, timeoutMs = 30_000): Promise<Line> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.lines.find(match);

@@ -45,7 +45,7 @@ describe(`a signer behind a tampering coordinator refuses an altered signing req
     const bobKey = stage.vault!.members.find((m) => m.identityKey === stage.keyholders.bob.identityKey)!.accountKey;
     bobAndAttackers = { kind: 'wsh-sortedmulti', network: 'regtest', threshold: 2, keys: [bobKey, mallory.accountKey, trent.accountKey] };
     // Proposed now, checked last: by then its intent has expired. Nobody listens yet.
-    expiring = await propose(stage, { expiresAt: new Date(Date.now() + 4_000).toISOString() });
+    expiring = await propose(stage, { expiresAt: new Date(Date.now() + 6_000).toISOString() });
   });
   afterAll(() => closeStage(stage));
 
@@ -170,7 +170,7 @@ describe(`a signer behind a tampering coordinator refuses an altered signing req
     });
   });
 
-  describe('intent edits', () => {
+  describe('the intent', () => {
     it('refuses an intent rewritten for another network', async () => {
       const { withdrawal, outcome, listener, since } = await attack(stage, {
         edit: (view) => rewriteIntent(view, (intent) => { intent.network = 'testnet'; }),
