@@ -38,6 +38,9 @@ export const FEE_RATE_SLACK_PERCENT = 5n;
  * from every watcher's view. Coordinators hand out change indexes in order, far below this.
  */
 export const MAX_CHANGE_INDEX = 100_000;
+/** Longest an intent may stay valid after its proposal was signed. */
+export const MAX_INTENT_LIFETIME_DAYS = 30;
+const MAX_INTENT_LIFETIME_MS = MAX_INTENT_LIFETIME_DAYS * 24 * 3600 * 1000;
 /** nLockTime values from 500,000,000 up are Unix times (BIP65); Conclave only uses heights. */
 const LOCKTIME_THRESHOLD = 500_000_000;
 /** Final, anti-fee-sniping, and RBF-signalling (BIP125) sequences; anything lower is a relative timelock (BIP68). */
@@ -182,12 +185,14 @@ function checkIntent({ withdrawal }: VerifyWithdrawalInput, reasons: string[]): 
 function checkProposal({ withdrawal, pinned, now }: VerifyWithdrawalInput, intent: WithdrawalIntent | null, reasons: string[]): string | null {
   let signer: string;
   let body: unknown;
+  let created: number;
   try {
     // Stored evidence: the proposal's own short validity window has usually passed by the time
     // keyholders sign; the intent's expiresAt bounds how long it may be acted on.
     const envelope = verifyEnvelope(withdrawal.proposal, { now, expectedType: MESSAGE_TYPES.withdrawalPropose, checkTime: false });
     signer = envelope.signer;
     body = envelope.body;
+    created = Date.parse(envelope.created);
   } catch (error) {
     reasons.push(`proposal: ${error instanceof ConclaveError ? error.message : 'cannot be verified'}`);
     return null;
@@ -203,6 +208,12 @@ function checkProposal({ withdrawal, pinned, now }: VerifyWithdrawalInput, inten
     ok = false;
   } else if (intent !== null && canonicalJson(proposed.data) !== canonicalJson(intent)) {
     reasons.push('proposal: the signed intent differs from the intent this withdrawal carries');
+    ok = false;
+  }
+  // A bounded lifetime bounds how long an intent already paid could be replayed, with other
+  // coins, to a keyholder whose journal never saw it.
+  if (intent !== null && Date.parse(intent.expiresAt) - created > MAX_INTENT_LIFETIME_MS) {
+    reasons.push(`intent.expiresAt: more than ${MAX_INTENT_LIFETIME_DAYS} days after the proposal was signed`);
     ok = false;
   }
   return ok ? signer : null;
@@ -278,6 +289,11 @@ function checkTransaction(summary: PsbtSummary, reasons: string[]): void {
   if (summary.txVersion !== 1 && summary.txVersion !== 2) reasons.push(`psbt: transaction version ${summary.txVersion} is not standard`);
   if (summary.locktime >= LOCKTIME_THRESHOLD) {
     reasons.push(`psbt: locktime ${summary.locktime} is a timestamp; only block-height locktimes are signed`);
+  } else if (summary.locktime !== 0) {
+    // A height far ahead would freeze the coins, and the journal would then refuse any honest
+    // rebuild of this intent. Until signers can bound heights by a chain view of their own
+    // (anti-fee-sniping, issue 7), only locktime 0 is signed.
+    reasons.push(`psbt: locktime ${summary.locktime} would delay the transaction; only locktime 0 is signed for now`);
   }
 }
 

@@ -9,6 +9,7 @@ import { MESSAGE_TYPES, idSchema, withdrawalIntentSchema, type WithdrawalIntent 
 import { formatBtc, parseSats } from '../../protocol/amounts';
 import { ConclaveError } from '../../protocol/errors';
 import { intentHash } from '../../protocol/intent/intent-hash';
+import { MAX_INTENT_LIFETIME_DAYS } from '../../protocol/intent/verify-withdrawal';
 import { feeRateToMsatPerVbyte } from '../../protocol/intent/fee-rate';
 import { addressToScript } from '../../protocol/psbt';
 import type { CliContext } from '../context';
@@ -33,7 +34,7 @@ export interface ProposeOptions {
   expiresAt?: string;
 }
 
-const MAX_EXPIRY_MINUTES = 60 * 24 * 30;
+const MAX_EXPIRY_MINUTES = 60 * 24 * MAX_INTENT_LIFETIME_DAYS;
 
 function expiry(options: ProposeOptions, now: Date): string {
   if (options.expiresAt !== undefined && options.expiresIn !== undefined) {

@@ -125,6 +125,8 @@ function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic
     throw mismatch(`its descriptor is not a valid vault descriptor (${(error as Error).message})`);
   }
   if (descriptor.threshold !== vault.threshold) throw mismatch(`threshold ${vault.threshold} differs from the descriptor's ${descriptor.threshold}`);
+  // One signature would let one person spend alone (invariant 2).
+  if (descriptor.threshold < 2) throw mismatch(`its descriptor needs only ${descriptor.threshold} signature; a vault needs at least 2`);
   if (vault.members.length !== descriptor.keys.length) {
     throw mismatch(`${vault.members.length} members listed for ${descriptor.keys.length} descriptor keys`);
   }

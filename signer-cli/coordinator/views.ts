@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { vaultPolicySchema } from '../../protocol/policy';
-import { hash256Schema, identityKeySchema, keyOriginSchema, WITHDRAWAL_STATES } from '../../protocol/api';
+import { hash256Schema, idSchema, identityKeySchema, keyOriginSchema, WITHDRAWAL_STATES } from '../../protocol/api';
 
 /** `coordinatorKey` signs the audit log; `join` pins it. */
 export const infoViewSchema = z.object({ network: z.string(), version: z.string(), coordinatorKey: identityKeySchema });
@@ -22,7 +22,7 @@ export const memberViewSchema = z.object({
 export type MemberViewParsed = z.infer<typeof memberViewSchema>;
 
 export const vaultViewSchema = z.object({
-  id: z.string(),
+  id: idSchema,
   name: z.string(),
   network: z.string(),
   threshold: z.number().int(),
@@ -67,8 +67,8 @@ export type UtxoViewParsed = z.infer<typeof utxoViewSchema>;
 export const depositResultSchema = z.object({ txid: z.string(), utxos: z.array(utxoViewSchema) });
 
 export const withdrawalViewSchema = z.object({
-  id: z.string(),
-  vaultId: z.string(),
+  id: idSchema,
+  vaultId: idSchema,
   state: z.enum(WITHDRAWAL_STATES),
   requestId: z.string(),
   /** Left unparsed here: verification parses it strictly. */

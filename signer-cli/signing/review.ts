@@ -23,7 +23,7 @@ export function reviewLines(s: WithdrawalSummary, vaultName: string): string[] {
     `  fee:         ${money(s.fee)}, ${s.feeRate.toFixed(2)} sat/vB at ~${s.vsize} vB (intent: at most ${s.intentFeeRate} sat/vB and ${s.maxFee} sat)`,
     `  spends ${s.inputs.length} coin(s), ${money(s.totalIn)}:`,
     ...s.inputs.map((i) => `    ${i.txid}:${i.vout}  ${money(i.amount)}  [${i.change}/${i.index}]`),
-    `  expires ${s.expiresAt}; request ${s.requestId}`,
+    `  expires ${s.expiresAt}; request ${s.requestId}; locktime ${s.locktime}`,
     `  intent hash ${s.intentHash}, transaction ${s.unsignedTxid}`,
   ];
 }

@@ -143,4 +143,24 @@ describe('processSigningRequest', () => {
     expect(await processSigningRequest(deps, { ...withdrawalView(), state: 'approved' }, { yes: true })).toMatchObject({ status: 'skipped' });
     expect(post).not.toHaveBeenCalled();
   });
+
+  test('a PSBT this signer cannot sign leaves no journal entry that would block an honest rebuild', async () => {
+    const { deps, state, post } = setup();
+    // Verification passes (it reads only pinned, public data), but this keystore's account key
+    // is not in the vault, so signing fails: that must happen before anything is journaled.
+    const home = mkdtempSync(join(tmpdir(), 'conclave-signing-other-'));
+    createKeystore(home, { network: 'regtest', passphrase: PASSPHRASE, kdf: TEST_SCRYPT, mnemonic: MNEMONICS[3], now: NOW });
+    const stranger = unlockKeystore(home, PASSPHRASE);
+    await expect(processSigningRequest({ ...deps, keystore: stranger }, withdrawalView(), { yes: true })).rejects.toThrow();
+    expect(post).not.toHaveBeenCalled();
+    expect(state.read().journal).toEqual([]);
+  });
+
+  test('a made-up withdrawal id never reaches state.json', async () => {
+    const { state } = setup();
+    expect(() => state.update((s) => void s.journal.push({
+      withdrawalId: 'x', vaultId: VAULT_ID, intentHash: '00'.repeat(32), unsignedTxid: '00'.repeat(32), inputs: [], signedAt: NOW.toISOString(), submittedAt: null,
+    }))).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED' }));
+    expect(state.read().journal).toEqual([]);
+  });
 });

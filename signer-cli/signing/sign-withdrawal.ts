@@ -37,7 +37,12 @@ export interface SigningDeps {
 }
 
 export async function fetchWithdrawal(client: CoordinatorClient, withdrawalId: string): Promise<WithdrawalViewParsed> {
-  return client.get(`/api/v1/withdrawals/${withdrawalId}`, withdrawalViewSchema);
+  const withdrawal = await client.get(`/api/v1/withdrawals/${withdrawalId}`, withdrawalViewSchema);
+  // The coordinator answers for the withdrawal asked about, or it is lying.
+  if (withdrawal.id !== withdrawalId) {
+    throw new ConclaveError('COORDINATOR_ERROR', `coordinator: asked for withdrawal ${withdrawalId}, answered with ${withdrawal.id}`);
+  }
+  return withdrawal;
 }
 
 /** A fingerprint of what would be signed: the same content is reviewed at most once per session. */
@@ -81,6 +86,10 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
     return { status: 'declined', withdrawalId: withdrawal.id, vaultId: withdrawal.vaultId };
   }
 
+  // Signing is pure and in memory: done before the journal entry, so a PSBT this signer cannot
+  // sign never leaves a "signed" record that would block an honest rebuild of the intent.
+  const account = { fingerprint: keystore.accountKey.fingerprint, path: accountPathIndexes(pinned.network) };
+  const { partialSigs } = signVaultInputs(withdrawal.psbt, keystore.accountHDKey(), account, inputsToSign);
   const inputs = summary.inputs.map((i) => outpointKey(i.txid, i.vout));
   if (!resumed) {
     state.update((fresh) => {
@@ -100,8 +109,7 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
     });
   }
 
-  const account = { fingerprint: keystore.accountKey.fingerprint, path: accountPathIndexes(pinned.network) };
-  const { partialSigs } = signVaultInputs(withdrawal.psbt, keystore.accountHDKey(), account, inputsToSign);
+  // Journaled durably above before the signature leaves this machine (invariant 9).
   const body: WithdrawalSignature = { withdrawalId: withdrawal.id, intentHash: withdrawal.intentHash, unsignedTxid: summary.unsignedTxid, partialSigs };
   const envelope = keystore.signEnvelope(MESSAGE_TYPES.withdrawalSignature, body, { now: deps.now() });
   const { data: after } = await deps.client.post(`/api/v1/withdrawals/${withdrawal.id}/signatures`, envelope, withdrawalViewSchema);

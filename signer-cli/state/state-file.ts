@@ -135,6 +135,13 @@ export class StateStore {
     return this.withLock(() => {
       const state = this.read();
       change(state);
+      // Validated before it is written: a bad value (say, an id a coordinator made up) must fail
+      // this one command, never leave a state.json that no later command can read.
+      const checked = stateSchema.safeParse(state);
+      if (!checked.success) {
+        const issue = checked.error.issues[0];
+        throw new ConclaveError('VALIDATION_FAILED', `state.json: refusing to write ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+      }
       writeFileAtomic(this.path, `${JSON.stringify(state, null, 2)}\n`);
       return state;
     });
