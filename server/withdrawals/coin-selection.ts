@@ -1,10 +1,11 @@
 /**
  * Coin selection for offline mode: largest coins first until the outputs and the fee at the
  * requested rate are covered; change is added when it is above dust, otherwise the remainder
- * goes to the fee. Sizes come from the same estimator the signers check the fee rate with
+ * goes to the fee unless that would pay more than signers accept. Sizes come from the same estimator the signers check the fee rate with
  * (protocol/psbt/vsize.ts). Pure. (A branch-and-bound selector for chain-backed vaults is issue 7.)
  */
-import { feeForVsize, feeRateToMsatPerVbyte } from '../../protocol/intent/fee-rate';
+import { feeForVsize, feeRateToMsatPerVbyte, feeWithinRate } from '../../protocol/intent/fee-rate';
+import { FEE_RATE_SLACK_PERCENT } from '../../protocol/intent/verify-withdrawal';
 import { estimateVsize, p2wshMultisigInputWeight } from '../../protocol/psbt';
 
 export interface Coin { txid: string; vout: number; amount: bigint }
@@ -42,7 +43,10 @@ export function selectCoins(request: SelectionRequest): Selection {
     const feeWithChange = feeForVsize(vsizeWithChange, rate);
     const change = total - request.outputsTotal - feeWithChange;
     if (change >= request.changeDust) return { ok: true, inputs, fee: feeWithChange, change, vsize: vsizeWithChange };
-    return { ok: true, inputs, fee: total - request.outputsTotal, change: 0n, vsize: vsizeNoChange };
+    // Without change the remainder is fee. Signers refuse a fee rate above the intent's (plus
+    // their slack), so a remainder that large needs another coin to make change possible.
+    const fee = total - request.outputsTotal;
+    if (feeWithinRate(fee, vsizeNoChange, rate, FEE_RATE_SLACK_PERCENT)) return { ok: true, inputs, fee, change: 0n, vsize: vsizeNoChange };
   }
   return { ok: false, available: total, needed: request.outputsTotal + feeForVsize(vsizeFor(Math.max(sorted.length, 1), false), rate) };
 }
