@@ -17,7 +17,9 @@ export const satsSchema = z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'expected a
 export const feeRateSchema = z.string().regex(/^(0|[1-9][0-9]{0,6})(\.[0-9]{1,3})?$/, 'expected sat/vB as a decimal string');
 export const networkSchema = z.enum(NETWORK_NAMES);
 export const idSchema = z.string().uuid();
-const name = z.string().trim().min(1).max(80);
+/** No NUL: names are stored as text, and PostgreSQL text cannot hold U+0000 (nor can C strings). */
+const noNul = (s: string) => !s.includes('\u0000');
+const name = z.string().trim().min(1).max(80).refine(noNul, 'must not contain NUL (U+0000)');
 
 /** Message types of signed envelopes; the tag of each signature names one of these. */
 export const MESSAGE_TYPES = {
@@ -27,6 +29,7 @@ export const MESSAGE_TYPES = {
   depositRegister: 'deposit.register',
   withdrawalPropose: 'withdrawal.propose',
   withdrawalApprove: 'withdrawal.approve',
+  withdrawalCancel: 'withdrawal.cancel',
   withdrawalSignature: 'withdrawal.signature',
   wsAuth: 'ws.auth',
   setupOpen: 'setup.open',
@@ -55,7 +58,8 @@ export type MemberJoin = z.infer<typeof memberJoinSchema>;
 export const vaultCreateSchema = z.object({
   name,
   network: networkSchema,
-  threshold: z.number().int().min(1).max(15),
+  /** At least 2: with 1, any one keyholder could spend alone (DESIGN.md, invariant 2). */
+  threshold: z.number().int().min(2).max(15),
   /** Identity keys of the keyholders, in descriptor key order. */
   members: z.array(identityKeySchema).min(1).max(15),
   descriptor: z.string().min(1).max(4000),
@@ -125,6 +129,14 @@ export const withdrawalSignatureSchema = z.object({
   psbt: psbtBase64Schema.optional(),
 }).strict().refine((b) => (b.partialSigs === undefined) !== (b.psbt === undefined), { message: 'give exactly one of partialSigs and psbt' });
 export type WithdrawalSignature = z.infer<typeof withdrawalSignatureSchema>;
+
+/** A keyholder stops a withdrawal that nobody has signed yet; its coins become available again. */
+export const withdrawalCancelSchema = z.object({
+  withdrawalId: idSchema,
+  intentHash: hash256Schema,
+  reason: z.string().max(200).default(''),
+}).strict();
+export type WithdrawalCancel = z.infer<typeof withdrawalCancelSchema>;
 
 export const wsAuthSchema = z.object({ challenge: hexBytes(32) }).strict();
 

@@ -23,6 +23,7 @@ import { VaultsController } from './vaults/vaults.controller';
 import { VaultsRepository } from './vaults/vaults.repository';
 import { VaultsService } from './vaults/vaults.service';
 import { ApprovalsService } from './withdrawals/approvals.service';
+import { WithdrawalEndingsService } from './withdrawals/withdrawal-endings.service';
 import { WithdrawalsController } from './withdrawals/withdrawals.controller';
 import { WithdrawalsRepository } from './withdrawals/withdrawals.repository';
 import { WithdrawalsService } from './withdrawals/withdrawals.service';
@@ -36,7 +37,7 @@ export class AppModule {
       controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController, SetupsController],
       providers: [
         Clock, Random, EnvelopeVerifier, AuditService, SignerHub, MembersService, VaultScripts, VaultsRepository, VaultsService,
-        UtxoRepository, DepositsService, WithdrawalsRepository, WithdrawalsService, ApprovalsService, SignaturesService,
+        UtxoRepository, DepositsService, WithdrawalsRepository, WithdrawalsService, ApprovalsService, WithdrawalEndingsService, SignaturesService,
         SetupsRepository, SetupsService,
         { provide: CoordinatorIdentity, inject: [APP_CONFIG], useFactory: (c: AppConfig) => CoordinatorIdentity.open(c.serverKeyFile) },
       ],

@@ -28,6 +28,7 @@ import { runVaultCreate } from './commands/vault-create';
 import { runVaultList } from './commands/vault-list';
 import { runVaultPin } from './commands/vault-pin';
 import { runWhoami } from './commands/whoami';
+import { runWithdrawalCancel } from './commands/withdrawal-cancel';
 import { runWithdrawalShow } from './commands/withdrawal-show';
 import { runWithdrawalTx } from './commands/withdrawal-tx';
 import { CliContext, type GlobalOptions } from './context';
@@ -168,6 +169,10 @@ function buildProgram(): Command {
   withdrawal.command('show <withdrawalId>')
     .description('state, signatures and this signer\'s verdict')
     .action(action((ctx, id: string) => runWithdrawalShow(ctx, id)));
+  withdrawal.command('cancel <withdrawalId>')
+    .description('stop a withdrawal nobody has signed yet; its coins become available again')
+    .option('--reason <text>', 'why, for the audit log', '')
+    .action(action((ctx, id: string, o: { reason?: string }) => runWithdrawalCancel(ctx, id, o)));
   withdrawal.command('tx <withdrawalId>')
     .description('the final transaction hex, for broadcast elsewhere')
     .option('--out <file>', 'write the hex to this file')

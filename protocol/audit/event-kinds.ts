@@ -30,6 +30,8 @@ export const AUDIT_EVENT_KINDS = {
   'signature.received': MESSAGE_TYPES.withdrawalSignature,
   'withdrawal.signed': null,
   'withdrawal.exported': null,
+  'withdrawal.cancelled': MESSAGE_TYPES.withdrawalCancel,
+  'withdrawal.expired': null,
 } as const satisfies Record<string, string | null>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENT_KINDS;

@@ -30,6 +30,12 @@ export class UtxoRepository {
     }
   }
 
+  /** Gives back the coins of a withdrawal that ended without a transaction (cancelled, expired). */
+  async release(manager: EntityManager, withdrawalId: string): Promise<number> {
+    const result = await manager.getRepository(UtxoEntity).update({ reservedBy: withdrawalId, status: 'reserved' }, { status: 'available', reservedBy: null });
+    return result.affected ?? 0;
+  }
+
   async markSpent(manager: EntityManager, withdrawalId: string): Promise<void> {
     await manager.getRepository(UtxoEntity).update({ reservedBy: withdrawalId, status: 'reserved' }, { status: 'spent' });
   }

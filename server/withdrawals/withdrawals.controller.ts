@@ -3,12 +3,13 @@ import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query, Res
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { z } from 'zod';
-import { WITHDRAWAL_STATES, withdrawalIntentSchema, withdrawalSignatureSchema } from '../../protocol/api';
+import { WITHDRAWAL_STATES, withdrawalCancelSchema, withdrawalIntentSchema, withdrawalSignatureSchema } from '../../protocol/api';
 import { approvalBodySchema } from '../../protocol/intent/approvals';
 import { envelopeSchemaFor } from '../common/openapi';
 import { parseWith } from '../common/parse-body';
 import { SignaturesService } from '../signing/signatures.service';
 import { ApprovalsService } from './approvals.service';
+import { WithdrawalEndingsService } from './withdrawal-endings.service';
 import { WithdrawalsService } from './withdrawals.service';
 
 const listQuery = z.object({ state: z.enum(WITHDRAWAL_STATES).optional() });
@@ -20,6 +21,7 @@ export class WithdrawalsController {
     private readonly withdrawals: WithdrawalsService,
     private readonly approvals: ApprovalsService,
     private readonly signatures: SignaturesService,
+    private readonly endings: WithdrawalEndingsService,
   ) {}
 
   @Post('vaults/:id/withdrawals')
@@ -47,6 +49,14 @@ export class WithdrawalsController {
   @ApiBody({ schema: envelopeSchemaFor('withdrawal.approve', approvalBodySchema) })
   approve(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
     return this.approvals.approve(id, body);
+  }
+
+  @Post('withdrawals/:id/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'A keyholder cancels a withdrawal nobody has signed yet (withdrawal.cancel envelope); its coins are released' })
+  @ApiBody({ schema: envelopeSchemaFor('withdrawal.cancel', withdrawalCancelSchema) })
+  cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
+    return this.endings.cancel(id, body);
   }
 
   @Post('withdrawals/:id/signatures')

@@ -56,4 +56,12 @@ describe(`approval before signing, with real processes (${process.env.DATABASE_U
     // Carol approved but has not signed: one signature of two so far.
     expect((await signer(alice.home, ['withdrawal', 'show', id], ENV)).signatures).toHaveLength(1);
   });
+
+  it('lets a keyholder cancel a withdrawal nobody has signed', async () => {
+    const vault = await setUpCliVault({ root: join(root, 'cancel'), coordinatorUrl: coordinator.url, env: ENV, names: ['dave', 'erin', 'frank'], createArgs: ['--approvals', '1'] });
+    await depositToFirstAddress(vault, root, 500_000n, ENV);
+    const proposal = await signer(vault.keyholders[0]!.home, ['propose', vault.vaultId, '--to', DESTINATION, '--amount', '100000', '--fee-rate', '2'], ENV);
+    const cancelled = await signer(vault.keyholders[1]!.home, ['withdrawal', 'cancel', String(proposal.withdrawalId), '--reason', 'not needed'], ENV);
+    expect(cancelled).toMatchObject({ withdrawalId: proposal.withdrawalId, state: 'cancelled' });
+  });
 });
