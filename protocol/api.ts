@@ -156,9 +156,10 @@ export const bsmsRecordDataSchema = z.string().min(1).max(2 * (32 + 16 * 1024));
 export const setupOpenSchema = z.object({
   name,
   network: networkSchema,
-  threshold: z.number().int().min(1).max(15),
+  /** M, at least 2 as for any vault (DESIGN.md, invariant 2). */
+  threshold: z.number().int().min(2).max(15),
   /** N: how many key records the setup collects (the opener's own included). */
-  keyholders: z.number().int().min(1).max(15),
+  keyholders: z.number().int().min(2).max(15),
   mode: bsmsModeSchema,
   expiresAt: z.iso.datetime(),
 }).strict().refine((b) => b.threshold <= b.keyholders, { message: 'threshold: at most keyholders', path: ['threshold'] });

@@ -20,6 +20,11 @@ export const MAX_ENVELOPE_TTL_SECONDS = 24 * 3600;
 export const CLOCK_SKEW_SECONDS = 300;
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
+/**
+ * UTC with exactly millisecond precision, as `Date.prototype.toISOString` writes it (what
+ * signEnvelope produces): a fixed 24 characters, so no timestamp a verifier stores can be long.
+ */
+const timestamp = z.iso.datetime({ precision: 3 });
 
 export const envelopeSchema = z.object({
   v: z.literal(ENVELOPE_VERSION),
@@ -27,8 +32,8 @@ export const envelopeSchema = z.object({
   body: z.unknown(),
   signer: hex(32),
   nonce: hex(16),
-  created: z.iso.datetime(),
-  expires: z.iso.datetime(),
+  created: timestamp,
+  expires: timestamp,
   sig: hex(64),
 }).strict();
 

@@ -40,6 +40,7 @@ export const ERROR_CATALOG = {
   VAULT_EXISTS: { status: 409, summary: 'A vault with this descriptor already exists' },
   VAULT_NOT_ACTIVE: { status: 409, summary: 'Not every keyholder has confirmed the vault yet' },
   DUPLICATE_REQUEST: { status: 409, summary: 'The request id was already used with other content' },
+  CONFLICT_RETRY: { status: 409, summary: 'A concurrent request changed the same record first; nothing of this one was written, so it can be sent again' },
   INSUFFICIENT_FUNDS: { status: 422, summary: 'The vault has not enough unreserved coins' },
   WITHDRAWAL_STATE: { status: 409, summary: 'The withdrawal is not in a state that allows this' },
   SIGNATURE_INVALID: { status: 422, summary: 'A partial signature does not verify' },
@@ -112,9 +113,4 @@ export class ConclaveError extends Error {
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CATALOG, value);
-}
-
-/** Throws a ConclaveError when `condition` is false; the message should name the field. */
-export function ensure(condition: unknown, code: ErrorCode, message: string, details?: Record<string, unknown>): asserts condition {
-  if (!condition) throw new ConclaveError(code, message, details);
 }

@@ -1,7 +1,7 @@
 /**
  * Builds a running coordinator from a configuration: used by `main.ts` and by tests that
- * need a real server in-process. JSON logs, strict body size, one error filter, OpenAPI at
- * /api/docs, the signer WebSocket at /ws.
+ * need a real server in-process. JSON logs, strict body size, no NUL in any input
+ * (common/input-guard.ts), one error filter, OpenAPI at /api/docs, the signer WebSocket at /ws.
  */
 import type { Server } from 'node:http';
 import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
@@ -11,6 +11,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import 'reflect-metadata';
 import { AppModule } from './app.module';
 import { ConclaveErrorFilter } from './common/error.filter';
+import { inputGuard } from './common/input-guard';
 import type { AppConfig } from './config/config';
 import { SignerHub } from './events/signer-hub';
 import { VERSION } from './health/health.controller';
@@ -27,6 +28,7 @@ export async function createCoordinator(config: AppConfig): Promise<INestApplica
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forConfig(config), { logger, bodyParser: false });
   // Large consolidations carry many full previous transactions; 5 MB bounds a request.
   app.useBodyParser('json', { limit: '5mb', strict: true });
+  app.use(inputGuard);
   app.useGlobalFilters(new ConclaveErrorFilter());
   app.enableShutdownHooks();
   const document = SwaggerModule.createDocument(app, new DocumentBuilder()

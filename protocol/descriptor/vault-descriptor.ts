@@ -105,6 +105,7 @@ function validateVault(d: MultisigVaultDescriptor): HDKey[] {
     throw new ConclaveError('DESCRIPTOR_INVALID', `descriptor: threshold must be between 1 and the number of keys (${n}), got ${d.threshold}`);
   }
   const seen = new Map<string, number>();
+  const origins = new Map<string, number>();
   return d.keys.map((k, i) => {
     if (!/^[0-9a-f]{8}$/.test(k.fingerprint)) keyError(i, 'fingerprint must be 8 lowercase hex characters');
     bip48Path(k.path, i, params);
@@ -119,6 +120,15 @@ function validateVault(d: MultisigVaultDescriptor): HDKey[] {
     const first = seen.get(id);
     if (first !== undefined) keyError(i, `is the same key as keys[${first}]; every vault key must be distinct`);
     seen.set(id, i);
+    // One master key derives one key at one path, so a second key written with the same origin
+    // falsely claims another keyholder's seed. Signers and hardware wallets find their own key
+    // by its origin: the victim's would meet a key it cannot derive and refuse to sign.
+    const origin = `${k.fingerprint}/${k.path}`;
+    const claimed = origins.get(origin);
+    if (claimed !== undefined) {
+      keyError(i, `has the same origin [${origin}] as keys[${claimed}] but another xpub; one master key cannot derive two keys at one path`);
+    }
+    origins.set(origin, i);
     return hd;
   });
 }
@@ -233,6 +243,23 @@ export function deriveVaultScript(d: MultisigVaultDescriptor, change: 0 | 1, ind
   const witnessScript = multisigScript(d.threshold, keys.map((k) => k.pubkey), false);
   const scriptPubKey = wshScript(witnessScript);
   return { change, index, address: segwitAddress(scriptPubKey, params.bech32), scriptPubKey, witnessScript, keys };
+}
+
+/** An account key's origin path ("48h/1h/0h/2h") as BIP32 child numbers, checked as BIP48 P2WSH for `network`. */
+export function accountOriginPath(path: string, network: NetworkName): number[] {
+  return bip48Path(path, 0, networkParams(network));
+}
+
+/**
+ * The compressed public key at `change`/`index` below an account xpub: how a key in a vault
+ * script is tied to the one account key it comes from (a fingerprint and path are only claims).
+ */
+export function accountChildPublicKey(accountXpub: string, network: NetworkName, change: 0 | 1, index: number): Uint8Array {
+  if (change !== 0 && change !== 1) throw new ConclaveError('VALIDATION_FAILED', `change must be 0 or 1, got ${String(change)}`);
+  if (!Number.isInteger(index) || index < 0 || index > MAX_INDEX) {
+    throw new ConclaveError('VALIDATION_FAILED', `index must be an integer in 0..${MAX_INDEX}, got ${index}`);
+  }
+  return childPublicKey(accountXpub, change, index, 0, networkParams(network));
 }
 
 /** Checks one BIP48 P2WSH account key as a member registers it, by the same rules as vault keys. */

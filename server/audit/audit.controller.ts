@@ -2,12 +2,13 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { parseWith } from '../common/parse-body';
+import { MAX_DB_INTEGER, parseWith } from '../common/parse-body';
 import { AuditService } from './audit.service';
 
 const listQuery = z.object({
-  subject: z.string().max(64).optional(),
-  after: z.coerce.number().int().min(0).optional(),
+  /** The id of a member, vault, withdrawal or setup: printable ASCII, so never a NUL or a space. */
+  subject: z.string().regex(/^[\x21-\x7e]{0,64}$/, 'expected an id').optional(),
+  after: z.coerce.number().int().min(0).max(MAX_DB_INTEGER).optional(),
   limit: z.coerce.number().int().min(1).max(5000).optional(),
 });
 

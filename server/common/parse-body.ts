@@ -2,6 +2,12 @@
 import type { z } from 'zod';
 import { ConclaveError } from '../../protocol/errors';
 
+/**
+ * The largest value an `integer` column holds on every database (PostgreSQL int4): a number
+ * compared with one, e.g. from a query string, is capped here, or PostgreSQL fails the query.
+ */
+export const MAX_DB_INTEGER = 2 ** 31 - 1;
+
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;

@@ -22,6 +22,8 @@ const envSchema = z.object({
   CONCLAVE_MIN_FEE_RATE: z.coerce.number().min(0.1).max(10_000).default(1),
   /** Addresses derived ahead of the last used one on each chain (BIP44 gap limit). */
   CONCLAVE_GAP_LIMIT: z.coerce.number().int().min(1).max(1000).default(20),
+  /** How often withdrawals whose intent expired are ended and their coins released. */
+  CONCLAVE_EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).default(15),
 });
 
 export type AppConfig = {
@@ -37,6 +39,7 @@ export type AppConfig = {
   logLevel: 'error' | 'warn' | 'log' | 'debug';
   minFeeRate: number;
   gapLimit: number;
+  expirySweepSeconds: number;
 };
 
 export class ConfigError extends Error {}
@@ -60,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.CONCLAVE_LOG_LEVEL,
     minFeeRate: e.CONCLAVE_MIN_FEE_RATE,
     gapLimit: e.CONCLAVE_GAP_LIMIT,
+    expirySweepSeconds: e.CONCLAVE_EXPIRY_SWEEP_SECONDS,
   };
 }
 

@@ -14,10 +14,6 @@ export class UtxoRepository {
     return manager.getRepository(UtxoEntity).find({ where: { vaultId, status: 'available' } });
   }
 
-  reservedBy(manager: EntityManager, withdrawalId: string): Promise<UtxoEntity[]> {
-    return manager.getRepository(UtxoEntity).find({ where: { reservedBy: withdrawalId } });
-  }
-
   async reserve(manager: EntityManager, coins: Array<{ txid: string; vout: number }>, withdrawalId: string): Promise<void> {
     for (const coin of coins) {
       const result = await manager.createQueryBuilder().update(UtxoEntity)

@@ -1,18 +1,20 @@
 /**
  * Live push to signers over WebSocket (`/ws`). A connection is accepted only after it signs
  * a fresh server challenge with a member's identity key (a `ws.auth` envelope); events are
- * then sent to the members of the vault they concern. Pushes are hints: a signer always
- * re-reads state over REST and verifies it, so a lost or forged push cannot cause harm.
+ * then sent to the members of the vault they concern, once the change they announce has
+ * committed. Pushes are hints: a signer always re-reads state over REST and verifies it, so a
+ * lost or forged push cannot cause harm, and a failed push never fails the request behind it.
  */
 import type { Server } from 'node:http';
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type CoordinatorEvent, MESSAGE_TYPES, type ServerFrame, wsAuthSchema } from '../../protocol/api';
 import { verifyEnvelope } from '../../protocol/envelope';
 import { ConclaveError } from '../../protocol/errors';
 import { Clock, Random } from '../common/clock';
+import { TransactionRunner } from '../database/transaction-runner';
 import { MemberEntity } from '../members/member.entity';
 import { VaultMemberEntity } from '../vaults/vault-member.entity';
 
@@ -27,7 +29,12 @@ export class SignerHub implements BeforeApplicationShutdown {
   private server: WebSocketServer | null = null;
   private readonly sessions = new Set<Session>();
 
-  constructor(private readonly dataSource: DataSource, private readonly clock: Clock, private readonly random: Random) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+    private readonly random: Random,
+  ) {}
 
   attach(httpServer: Server): void {
     this.server = new WebSocketServer({ server: httpServer, path: '/ws', maxPayload: MAX_FRAME_BYTES });
@@ -41,13 +48,15 @@ export class SignerHub implements BeforeApplicationShutdown {
   private greet(socket: WebSocket): void {
     const challenge = bytesToHex(this.random.bytes(32));
     const timer = setTimeout(() => socket.close(4001, 'authentication timeout'), AUTH_TIMEOUT_MS);
-    send(socket, { type: 'challenge', challenge });
+    socket.once('close', () => clearTimeout(timer));
+    this.send(socket, { type: 'challenge', challenge });
     socket.once('message', (data) => {
       clearTimeout(timer);
       this.authenticate(socket, challenge, data.toString()).catch((error: unknown) => {
-        const e = error instanceof ConclaveError ? error : new ConclaveError('UNAUTHENTICATED', 'authentication failed');
-        send(socket, { type: 'error', error: { code: e.code, message: e.message } });
-        socket.close(4003, e.code);
+        const e = this.refusal(error);
+        this.send(socket, { type: 'error', error: { code: e.code, message: e.message } });
+        // 4003: refused, do not retry as is; 1011/1013: the coordinator failed, try again later.
+        socket.close(e.status < 500 ? 4003 : e.status === 503 ? 1013 : 1011, e.code);
       });
     });
     socket.on('error', () => socket.terminate());
@@ -64,26 +73,52 @@ export class SignerHub implements BeforeApplicationShutdown {
     const envelope = verifyEnvelope(frame.envelope, { now: this.clock.now(), expectedType: MESSAGE_TYPES.wsAuth });
     const body = wsAuthSchema.safeParse(envelope.body);
     if (!body.success || body.data.challenge !== challenge) throw new ConclaveError('UNAUTHENTICATED', 'envelope.body.challenge: does not answer this connection');
-    const member = await this.dataSource.getRepository(MemberEntity).findOne({ where: { identityKey: envelope.signer } });
+    let member: MemberEntity | null;
+    try {
+      member = await this.dataSource.getRepository(MemberEntity).findOne({ where: { identityKey: envelope.signer } });
+    } catch (error) {
+      // Not the signer's fault: answer with a code it retries on (a refusal like UNAUTHENTICATED is final to it).
+      this.logger.error({ msg: 'member lookup failed during ws login', error: error instanceof Error ? error.stack : String(error) });
+      throw new ConclaveError('DATABASE_UNAVAILABLE', 'database: the member lookup failed; try again');
+    }
     if (!member) throw new ConclaveError('NOT_A_MEMBER', 'identity key is not a member of this coordinator');
+    // The socket may have closed while the lookup ran; its 'close' has then been emitted already,
+    // and a session added now would never be removed.
+    if (socket.readyState !== WebSocket.OPEN) return;
     const session: Session = { socket, memberId: member.id, identityKey: member.identityKey };
     this.sessions.add(session);
     socket.on('close', () => this.sessions.delete(session));
     socket.on('message', () => undefined);
-    send(socket, { type: 'ready', identityKey: member.identityKey, memberId: member.id });
+    this.send(socket, { type: 'ready', identityKey: member.identityKey, memberId: member.id });
   }
 
-  /** Sends an event to every connected member of the vault (after the change committed). */
-  async publishToVault(vaultId: string, event: CoordinatorEvent): Promise<void> {
-    const rows = await this.dataSource.getRepository(VaultMemberEntity).find({ where: { vaultId } });
+  /**
+   * What a failed login is told: a refusal keeps its code; anything unexpected is the
+   * coordinator's fault, logged and answered with INTERNAL, on which a signer retries.
+   */
+  private refusal(error: unknown): ConclaveError {
+    if (error instanceof ConclaveError) return error;
+    this.logger.error({ msg: 'ws login failed', error: error instanceof Error ? error.stack : String(error) });
+    return new ConclaveError('INTERNAL', 'the coordinator failed during login; try again later');
+  }
+
+  /**
+   * Sends `event` to the connected members of the vault once the transaction of `manager` has
+   * committed, never if it rolls back. The members are read inside that transaction, so nothing
+   * is left to fail after the commit: a push cannot turn committed work into an error answer.
+   */
+  async publishToVault(manager: EntityManager, vaultId: string, event: CoordinatorEvent): Promise<void> {
+    const rows = await manager.getRepository(VaultMemberEntity).find({ where: { vaultId } });
     const memberIds = new Set(rows.map((r) => r.memberId));
-    for (const session of this.sessions) {
-      if (memberIds.has(session.memberId)) send(session.socket, { type: 'event', event });
-    }
+    this.tx.afterCommit(manager, `vault-event:${JSON.stringify(event)}`, () => {
+      for (const session of this.sessions) {
+        if (memberIds.has(session.memberId)) this.send(session.socket, { type: 'event', event });
+      }
+    });
   }
 
   publishToAll(event: CoordinatorEvent): void {
-    for (const session of this.sessions) send(session.socket, { type: 'event', event });
+    for (const session of this.sessions) this.send(session.socket, { type: 'event', event });
   }
 
   /** Before the HTTP server closes: open sockets (authenticated or not) would hold it open. */
@@ -93,8 +128,15 @@ export class SignerHub implements BeforeApplicationShutdown {
     this.server?.close();
     this.logger.log({ msg: 'signer hub closed' });
   }
-}
 
-function send(socket: WebSocket, frame: ServerFrame): void {
-  if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  /** A frame to one socket; a socket that fails is that socket's problem, never the caller's. */
+  private send(socket: WebSocket, frame: ServerFrame): void {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    try {
+      socket.send(JSON.stringify(frame));
+    } catch (error) {
+      this.logger.warn({ msg: 'push failed', frame: frame.type, error: error instanceof Error ? error.message : String(error) });
+      socket.terminate();
+    }
+  }
 }

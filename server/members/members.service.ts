@@ -1,6 +1,6 @@
 /** Members join by a signed statement of their identity key and BIP48 account key. */
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { MESSAGE_TYPES, type MemberJoin, type MemberView, memberJoinSchema } from '../../protocol/api';
 import { canonicalJson } from '../../protocol/canonical-json';
 import { ConclaveError } from '../../protocol/errors';
@@ -59,10 +59,6 @@ export class MembersService {
     const member = await this.dataSource.getRepository(MemberEntity).findOne({ where: { id } });
     if (!member) throw new ConclaveError('MEMBER_NOT_FOUND', `member ${id}: not found`);
     return toMemberView(member);
-  }
-
-  async byIdentityKey(manager: EntityManager, identityKey: string): Promise<MemberEntity | null> {
-    return manager.getRepository(MemberEntity).findOne({ where: { identityKey } });
   }
 }
 

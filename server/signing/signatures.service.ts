@@ -8,6 +8,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { MESSAGE_TYPES, type PartialSignature, type WithdrawalSignature, type WithdrawalView, withdrawalSignatureSchema } from '../../protocol/api';
 import { canonicalJson } from '../../protocol/canonical-json';
+import { accountChildPublicKey } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { decodePsbt, extractPartialSignatures, finalizeWithSignatures, inspectPsbt, verifyPartialSignatures } from '../../protocol/psbt';
 import type { NetworkName } from '../../protocol/network';
@@ -41,7 +42,7 @@ export class SignaturesService {
   ) {}
 
   async submit(withdrawalId: string, input: unknown): Promise<WithdrawalView> {
-    const outcome = await this.tx.run(async (manager) => {
+    await this.tx.run(async (manager) => {
       const envelope = await this.envelopes.consume<WithdrawalSignature>(manager, input, MESSAGE_TYPES.withdrawalSignature);
       const body = parseWith(withdrawalSignatureSchema, envelope.body, 'envelope.body');
       if (body.withdrawalId !== withdrawalId) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.withdrawalId: does not match the route');
@@ -52,7 +53,7 @@ export class SignaturesService {
         throw new ConclaveError('SIGNER_NOT_IN_VAULT', 'the submitting identity key is not a keyholder of this vault');
       }
       const repo = manager.getRepository(PartialSignatureEntity);
-      if (await repo.findOne({ where: { withdrawalId, identityKey: member.identityKey } })) return { finalized: false, count: -1, vault };
+      if (await repo.findOne({ where: { withdrawalId, identityKey: member.identityKey } })) return;
       if (withdrawal.state !== 'signing') throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: is ${withdrawal.state}, not signing`);
       if (body.intentHash !== withdrawal.intentHash) throw new ConclaveError('PSBT_MISMATCH', 'envelope.body.intentHash: signatures are for another intent');
       if (body.unsignedTxid !== withdrawal.unsignedTxid) throw new ConclaveError('PSBT_MISMATCH', 'envelope.body.unsignedTxid: signatures are for another transaction');
@@ -62,15 +63,12 @@ export class SignaturesService {
       await repo.insert({ withdrawalId, identityKey: member.identityKey, signatures: canonicalJson(partialSigs), envelope: canonicalJson(envelope), createdAt: now });
       const all = await repo.find({ where: { withdrawalId } });
       await this.audit.append(manager, { kind: 'signature.received', actor: member.identityKey, subject: withdrawalId, payload: { count: all.length, threshold: vault.threshold }, evidence: envelope });
-      if (all.length >= vault.threshold) await this.finalize(manager, withdrawal, vault, all, now);
-      return { finalized: all.length >= vault.threshold, count: all.length, vault, signer: member.identityKey };
+      await this.hub.publishToVault(manager, vault.id, { kind: 'signature.received', vaultId: vault.id, withdrawalId, identityKey: member.identityKey, count: all.length, threshold: vault.threshold });
+      if (all.length >= vault.threshold) {
+        await this.finalize(manager, withdrawal, vault, all, now);
+        await this.hub.publishToVault(manager, vault.id, { kind: 'withdrawal.state', vaultId: vault.id, withdrawalId, state: 'exported' });
+      }
     });
-    if (outcome.count > 0) {
-      await this.hub.publishToVault(outcome.vault.id, { kind: 'signature.received', vaultId: outcome.vault.id, withdrawalId, identityKey: outcome.signer!, count: outcome.count, threshold: outcome.vault.threshold });
-    }
-    if (outcome.finalized) {
-      await this.hub.publishToVault(outcome.vault.id, { kind: 'withdrawal.state', vaultId: outcome.vault.id, withdrawalId, state: 'exported' });
-    }
     return this.withdrawals.view(withdrawalId);
   }
 
@@ -89,14 +87,19 @@ export class SignaturesService {
     return sigs;
   }
 
-  /** `input:pubkey` of this member's key for each input of the withdrawal (null where it has none). */
+  /**
+   * `input:pubkey` of this member's key for each input of the withdrawal (null where it has none).
+   * The key is the child of the member's own account xpub, never found by fingerprint and path:
+   * those are claims another keyholder could copy.
+   */
   private ownKeys(withdrawal: WithdrawalEntity, vault: VaultEntity, member: MemberEntity): Array<string | null> {
-    const summary = inspectPsbt(withdrawal.psbt, this.scripts.oracle(vault), vault.network as NetworkName);
+    const network = vault.network as NetworkName;
+    const summary = inspectPsbt(withdrawal.psbt, this.scripts.oracle(vault), network);
     return summary.inputs.map((input, index) => {
       if (!input.vault) return null;
-      const own = this.scripts.derive(vault, input.vault.change, input.vault.index).keys
-        .find((k) => k.fingerprint === member.accountFingerprint && pathStartsWith(k.path, member.accountPath));
-      return own ? `${index}:${Buffer.from(own.pubkey).toString('hex')}` : null;
+      const mine = Buffer.from(accountChildPublicKey(member.accountXpub, network, input.vault.change, input.vault.index));
+      const inScript = this.scripts.derive(vault, input.vault.change, input.vault.index).keys.some((k) => mine.equals(k.pubkey));
+      return inScript ? `${index}:${mine.toString('hex')}` : null;
     });
   }
 
@@ -130,9 +133,3 @@ export class SignaturesService {
     await this.audit.append(manager, { kind: 'withdrawal.exported', subject: withdrawal.id, payload: { txid: final.txid } });
   }
 }
-
-function pathStartsWith(path: number[], origin: string): boolean {
-  const prefix = origin.split('/').map((s) => Number.parseInt(s, 10) + 0x80000000);
-  return prefix.every((step, i) => path[i] === step);
-}
-

@@ -34,7 +34,7 @@ export class ApprovalsService {
   ) {}
 
   async approve(withdrawalId: string, input: unknown): Promise<WithdrawalView> {
-    const outcome = await this.tx.run(async (manager) => {
+    await this.tx.run(async (manager) => {
       const envelope = await this.envelopes.consume<ApprovalBody>(manager, input, MESSAGE_TYPES.withdrawalApprove);
       const body = parseWith(approvalBodySchema, envelope.body, 'envelope.body');
       if (body.withdrawalId !== withdrawalId) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.withdrawalId: does not match the route');
@@ -45,7 +45,7 @@ export class ApprovalsService {
       if (!(await this.vaults.isMember(manager, withdrawal.vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the approver is not a keyholder of this vault');
       if (envelope.signer === withdrawal.proposedBy) throw new ConclaveError('FORBIDDEN', 'the proposer may not approve their own withdrawal');
       const repo = manager.getRepository(ApprovalEntity);
-      if (await repo.findOne({ where: { withdrawalId, identityKey: envelope.signer } })) return { advanced: false, vaultId: withdrawal.vaultId };
+      if (await repo.findOne({ where: { withdrawalId, identityKey: envelope.signer } })) return;
       if (withdrawal.state !== 'awaiting_approval') throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: is ${withdrawal.state}, not awaiting approval`);
       const now = this.clock.now().toISOString();
       await repo.insert({ withdrawalId, identityKey: envelope.signer, envelope: canonicalJson(envelope), createdAt: now });
@@ -53,14 +53,13 @@ export class ApprovalsService {
       const vault = await this.vaults.find(withdrawal.vaultId, manager);
       const required = (JSON.parse(vault.policy) as VaultPolicy).requiredApprovals;
       await this.audit.append(manager, { kind: 'approval.received', actor: envelope.signer, subject: withdrawalId, payload: { count, required }, evidence: envelope });
-      if (count < required) return { advanced: false, vaultId: vault.id };
+      if (count < required) return;
       await this.withdrawals.transition(manager, withdrawalId, 'awaiting_approval', 'approved', now);
       await this.audit.append(manager, { kind: 'withdrawal.approved', subject: withdrawalId, payload: { approvals: count } });
       await this.withdrawals.transition(manager, withdrawalId, 'approved', 'signing', now);
       await this.audit.append(manager, { kind: 'withdrawal.signing', subject: withdrawalId, payload: { unsignedTxid: withdrawal.unsignedTxid } });
-      return { advanced: true, vaultId: vault.id };
+      await this.hub.publishToVault(manager, vault.id, { kind: 'signing.requested', vaultId: vault.id, withdrawalId });
     });
-    if (outcome.advanced) await this.hub.publishToVault(outcome.vaultId, { kind: 'signing.requested', vaultId: outcome.vaultId, withdrawalId });
     return this.withdrawals.view(withdrawalId);
   }
 }

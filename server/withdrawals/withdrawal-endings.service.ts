@@ -4,13 +4,14 @@
  * never complete). Either way its coins are released in the same transaction, so no coin stays
  * reserved by a withdrawal that can no longer spend it (invariant 5).
  */
-import { Injectable, Logger, type OnApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
 import { MESSAGE_TYPES, type WithdrawalCancel, type WithdrawalState, type WithdrawalView, withdrawalCancelSchema } from '../../protocol/api';
 import { ConclaveError } from '../../protocol/errors';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { parseWith } from '../common/parse-body';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { UtxoRepository } from '../deposits/utxo.repository';
 import { EnvelopeVerifier } from '../replay/envelope-verifier';
@@ -21,7 +22,6 @@ import { WithdrawalsRepository } from './withdrawals.repository';
 
 /** States in which a withdrawal still holds coins and has no final transaction. */
 const OPEN_STATES: WithdrawalState[] = ['awaiting_approval', 'approved', 'signing'];
-const EXPIRY_SWEEP_MS = 15_000;
 
 @Injectable()
 export class WithdrawalEndingsService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -29,6 +29,7 @@ export class WithdrawalEndingsService implements OnApplicationBootstrap, OnAppli
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dataSource: DataSource,
     private readonly tx: TransactionRunner,
     private readonly envelopes: EnvelopeVerifier,
@@ -42,7 +43,7 @@ export class WithdrawalEndingsService implements OnApplicationBootstrap, OnAppli
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
       this.expireDue().catch((error: unknown) => this.logger.error({ msg: 'expiry sweep failed', error: String(error) }));
-    }, EXPIRY_SWEEP_MS);
+    }, this.config.expirySweepSeconds * 1000);
     this.timer.unref();
   }
 

@@ -1,8 +1,8 @@
 /**
  * Withdrawal proposals: the proposer's signed intent, coin selection and reservation, and the
  * PSBT that implements the intent, all committed in one transaction before any signer hears
- * of it. Until the policy engine lands (issue 5) a proposal goes straight to `signing`: the
- * keyholders' signatures are the approvals.
+ * of it. When the vault policy requires approvals the withdrawal waits in `awaiting_approval`
+ * (ApprovalsService moves it on); with none required it goes straight to `signing`.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -10,6 +10,7 @@ import { MESSAGE_TYPES, type WithdrawalIntent, type WithdrawalView, withdrawalIn
 import { addressToScript, dustThreshold } from '../../protocol/address';
 import { parseSats } from '../../protocol/amounts';
 import { canonicalJson } from '../../protocol/canonical-json';
+import { accountOriginPath } from '../../protocol/descriptor';
 import type { Envelope } from '../../protocol/envelope';
 import { ConclaveError } from '../../protocol/errors';
 import { feeRateToMsatPerVbyte } from '../../protocol/intent/fee-rate';
@@ -65,22 +66,19 @@ export class WithdrawalsService {
       const existing = await this.withdrawals.findByRequest(manager, vaultId, intent.requestId);
       if (existing) {
         if (existing.intentHash !== hash) throw new ConclaveError('DUPLICATE_REQUEST', `requestId ${intent.requestId}: already used for another withdrawal`, { withdrawalId: existing.id });
-        return { created: false, id: existing.id, state: existing.state };
+        return { created: false, id: existing.id };
       }
       const envelope = await this.envelopes.consume<WithdrawalIntent>(manager, input, MESSAGE_TYPES.withdrawalPropose);
       if (!(await this.vaults.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the proposer is not a keyholder of this vault');
       await this.vaults.requireActive(manager, vault);
       const id = this.random.uuid();
       const state = await this.createWithdrawal(manager, vault, envelope, intent, hash, id);
-      return { created: true, id, state };
+      await this.hub.publishToVault(manager, vaultId, state === 'signing'
+        ? { kind: 'signing.requested', vaultId, withdrawalId: id }
+        : { kind: 'withdrawal.state', vaultId, withdrawalId: id, state });
+      return { created: true, id };
     });
-    const withdrawal = await this.withdrawals.view(outcome.id);
-    if (outcome.created) {
-      await this.hub.publishToVault(vaultId, outcome.state === 'signing'
-        ? { kind: 'signing.requested', vaultId, withdrawalId: outcome.id }
-        : { kind: 'withdrawal.state', vaultId, withdrawalId: outcome.id, state: 'awaiting_approval' });
-    }
-    return { created: outcome.created, withdrawal };
+    return { created: outcome.created, withdrawal: await this.withdrawals.view(outcome.id) };
   }
 
   private async createWithdrawal(manager: EntityManager, vault: VaultEntity, envelope: Envelope<WithdrawalIntent>, intent: WithdrawalIntent, hash: string, id: string): Promise<'signing' | 'awaiting_approval'> {
@@ -141,7 +139,7 @@ export class WithdrawalsService {
       inputs,
       outputs: outputs.map((o) => ({ address: o.address, amount: o.amount })),
       change: selection.change > 0n ? { script: changeScript, amount: selection.change } : undefined,
-      globalXpubs: descriptor.keys.map((k) => ({ xpub: k.xpub, fingerprint: k.fingerprint, path: originPath(k.path) })),
+      globalXpubs: descriptor.keys.map((k) => ({ xpub: k.xpub, fingerprint: k.fingerprint, path: accountOriginPath(k.path, network) })),
       locktime: 0,
       sequence: RBF_SEQUENCE,
     });
@@ -176,9 +174,4 @@ export class WithdrawalsService {
     if (!w.txHex || !w.txid) throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${id}: not signed yet (state ${w.state})`);
     return { txid: w.txid, hex: w.txHex };
   }
-}
-
-/** "48h/1h/0h/2h" to BIP32 child numbers with the hardened offset. */
-export function originPath(path: string): number[] {
-  return path.split('/').map((step) => Number.parseInt(step, 10) + 0x80000000);
 }

@@ -47,8 +47,9 @@ function parseHours(text: string): number {
 export async function runSetupOpen(ctx: CliContext, options: SetupOpenOptions): Promise<CommandResult> {
   const pub = ctx.keystorePublic();
   const client = ctx.coordinator();
-  const keyholders = parseCount(options.keyholders, '--keyholders', 1, 15);
-  const threshold = parseCount(options.threshold, '--threshold', 1, keyholders);
+  const keyholders = parseCount(options.keyholders, '--keyholders', 2, 15);
+  // At least 2, as for any vault: with 1, any one keyholder could spend alone (DESIGN.md, invariant 2).
+  const threshold = parseCount(options.threshold, '--threshold', 2, keyholders);
   const mode = SETUP_MODES[options.mode ?? 'standard'];
   if (mode === undefined) throw new ConclaveError('VALIDATION_FAILED', `--mode: one of ${Object.keys(SETUP_MODES).join(', ')}`);
   const ttlSeconds = parseHours(options.expiresIn ?? DEFAULT_EXPIRY_HOURS);

@@ -64,7 +64,9 @@ export async function openStage(): Promise<Stage> {
   const names = ['alice', 'bob', 'carol'] as const;
   // Keystores need no coordinator: created while it starts.
   const [started, ...created] = await Promise.allSettled([
-    startCoordinator({ ...db.env, CONCLAVE_NETWORK: 'regtest' }),
+    // No expiry sweep during a file: the expiry scenarios show what a signer does with an expired
+    // intent that a (hostile) coordinator still offers.
+    startCoordinator({ ...db.env, CONCLAVE_NETWORK: 'regtest', CONCLAVE_EXPIRY_SWEEP_SECONDS: '86400' }),
     ...names.map((name) => signer(join(root, name), ['init', '--network', 'regtest'], ENV)),
   ]);
   const failure = [started, ...created].find((r) => r.status === 'rejected');

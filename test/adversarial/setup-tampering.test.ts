@@ -77,17 +77,28 @@ describe(`a signer behind a tampering coordinator refuses to pin a forged vault 
     expect(error.message).toMatch(/your account key .* is not in its descriptor$/);
   });
 
-  it('refuses a descriptor the keyholders did not agree, with another first address (1-of-3 instead of 2-of-3)', async () => {
+  it('refuses a descriptor the keyholders did not agree, with another first address (3-of-3 instead of 2-of-3)', async () => {
     const agreed = deriveVaultScript(parseVaultDescriptor(vault.descriptor, 'regtest'), 0, 0).address;
     const error = await pinForged((view) => {
-      view.threshold = 1;
-      view.descriptor = descriptorWith(view.members.map((m) => m.accountKey), 1);
+      view.threshold = 3;
+      view.descriptor = descriptorWith(view.members.map((m) => m.accountKey), 3);
       view.confirmations = [];
       expect(deriveVaultScript(parseVaultDescriptor(view.descriptor, 'regtest'), 0, 0).address).not.toBe(agreed);
       return view;
     });
     expect(error.code).toBe('PIN_MISMATCH');
     expect(error.message).toMatch(/is not the descriptor its creator signed/);
+  });
+
+  it('refuses a 1-of-3 descriptor: one person could spend alone', async () => {
+    const error = await pinForged((view) => {
+      view.threshold = 1;
+      view.descriptor = descriptorWith(view.members.map((m) => m.accountKey), 1);
+      view.confirmations = [];
+      return view;
+    });
+    expect(error.code).toBe('PIN_MISMATCH');
+    expect(error.message).toMatch(/needs only 1 signature; a vault needs at least 2/);
   });
 
   it('refuses a vault whose keyholders are shown confirming another first address', async () => {

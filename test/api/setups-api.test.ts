@@ -122,7 +122,7 @@ describe('BSMS setup relay', () => {
     await expectRefused(keyRecord(setup.id, carol), 409, 'SETUP_KEY_RECORD_EXISTS');
   });
 
-  it('refuses bad setup.open statements: outsider, other network, bad expiry, M > N, a token in the body, bad envelopes', async () => {
+  it('refuses bad setup.open statements: outsider, other network, bad expiry, M > N or M < 2, a token in the body, bad envelopes', async () => {
     const before = await counts(coord);
     const outsider = testKeyholder('mallory', 'all all all all all all all all all all all all');
     await expectRefused(open(outsider), 403, 'NOT_A_MEMBER');
@@ -130,6 +130,7 @@ describe('BSMS setup relay', () => {
     await expectRefused(open(alice, { expiresAt: inHours(-1) }), 400, 'VALIDATION_FAILED');
     await expectRefused(open(alice, { expiresAt: inHours(24 * 8) }), 400, 'VALIDATION_FAILED');
     await expectRefused(open(alice, { threshold: 4 }), 400, 'VALIDATION_FAILED');
+    await expectRefused(open(alice, { threshold: 1 }), 400, 'VALIDATION_FAILED');
     await expectRefused(open(alice, { mode: 'NONE' }), 400, 'VALIDATION_FAILED');
     // No token ever reaches the coordinator: a body that carries one is not a setup.open.
     await expectRefused(open(alice, { token: 'a1b2c3d4e5f60718' }), 400, 'VALIDATION_FAILED');
@@ -142,7 +143,7 @@ describe('BSMS setup relay', () => {
   });
 
   it('refuses a second key record from one member, more than N, a non-member, malformed records and a wrong route', async () => {
-    const setup = (await open(alice, { keyholders: 2, threshold: 1 })).body;
+    const setup = (await open(alice, { keyholders: 2, threshold: 2 })).body;
     expect((await keyRecord(setup.id, alice)).status).toBe(201);
     const outsider = testKeyholder('mallory', 'all all all all all all all all all all all all');
     const before = await counts(coord);

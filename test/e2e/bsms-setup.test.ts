@@ -48,6 +48,8 @@ describe(`vault setup by BIP129 with real processes (${process.env.DATABASE_URL 
   let alice: CliKeyholder;
   let bob: CliKeyholder;
   let carol: CliKeyholder;
+  /** A fourth member, for a vault of other keys than the three-keyholder ones. */
+  let dave: CliKeyholder;
   const accountKeys = new Map<string, { fingerprint: string; path: string; xpub: string }>();
 
   const cli = (k: CliKeyholder, args: string[]) => signer(k.home, args, ENV);
@@ -59,16 +61,17 @@ describe(`vault setup by BIP129 with real processes (${process.env.DATABASE_URL 
     root = mkdtempSync(join(tmpdir(), 'conclave-e2e-bsms-'));
     db = testDatabase();
     coordinator = await startCoordinator({ ...db.env, CONCLAVE_NETWORK: 'regtest', CONCLAVE_LOG_LEVEL: 'debug' });
-    keyholders = [];
-    for (const name of ['alice', 'bob', 'carol']) {
+    const all: CliKeyholder[] = [];
+    for (const name of ['alice', 'bob', 'carol', 'dave']) {
       const home = join(root, name);
       const init = await signer(home, ['init', '--network', 'regtest'], ENV);
       await signer(home, ['--coordinator', coordinator.url, 'join', '--name', name], ENV);
       const key = init.accountKey as { fingerprint: string; path: string; xpub: string };
       accountKeys.set(name, key);
-      keyholders.push({ name, home, identityKey: String(init.identityKey), fingerprint: String(init.fingerprint), xpub: key.xpub });
+      all.push({ name, home, identityKey: String(init.identityKey), fingerprint: String(init.fingerprint), xpub: key.xpub });
     }
-    [alice, bob, carol] = keyholders as [CliKeyholder, CliKeyholder, CliKeyholder];
+    [alice, bob, carol, dave] = all as [CliKeyholder, CliKeyholder, CliKeyholder, CliKeyholder];
+    keyholders = [alice, bob, carol];
   });
   afterAll(async () => {
     await coordinator.stop();
@@ -153,7 +156,7 @@ describe(`vault setup by BIP129 with real processes (${process.env.DATABASE_URL 
   });
 
   it('refuses an expired setup, by the signer\u2019s clock and by the coordinator\u2019s', async () => {
-    const opened = await cli(alice, ['setup', 'open', '--name', 'short-lived', '--threshold', '1', '--keyholders', '2', '--expires-in', '0.0015']);
+    const opened = await cli(alice, ['setup', 'open', '--name', 'short-lived', '--threshold', '2', '--keyholders', '2', '--expires-in', '0.0015']);
     const setupId = String(opened.setupId);
     const token = (opened.tokens as TokenRow[])[0]!.token;
     await cli(bob, ['setup', 'export-key', '--token', token, '--out', join(root, 'bob-late.dat')]);
@@ -171,7 +174,7 @@ describe(`vault setup by BIP129 with real processes (${process.env.DATABASE_URL 
   });
 
   it('EXTENDED: a key record sealed with a token that is not one of the setup\u2019s is refused at finish', async () => {
-    const opened = await cli(alice, ['setup', 'open', '--name', 'wrong-token', '--threshold', '1', '--keyholders', '2', '--mode', 'extended']);
+    const opened = await cli(alice, ['setup', 'open', '--name', 'wrong-token', '--threshold', '2', '--keyholders', '2', '--mode', 'extended']);
     const setupId = String(opened.setupId);
     // With one token per keyholder, no one else can check it before the opener does.
     await cli(bob, ['setup', 'join', setupId, '--token', 'c0ffee'.repeat(5) + '01']);
@@ -198,27 +201,28 @@ describe(`vault setup by BIP129 with real processes (${process.env.DATABASE_URL 
   });
 
   it('files: a key record exported by a signer and one from another wallet without SIG are imported by the opener', async () => {
-    const opened = await cli(alice, ['setup', 'open', '--name', 'by-file', '--threshold', '1', '--keyholders', '3']);
+    const opened = await cli(alice, ['setup', 'open', '--name', 'by-file', '--threshold', '2', '--keyholders', '3']);
     const setupId = String(opened.setupId);
     const token = (opened.tokens as TokenRow[])[0]!.token;
     // Bob exports his signed key record, sealed with the token (BIP129 .dat content).
     await cli(bob, ['setup', 'export-key', '--token', token, '--out', join(root, 'bob.dat')]);
     expect(readFileSync(join(root, 'bob.dat'), 'utf8').trim()).toMatch(/^[0-9a-f]+$/);
-    // Carol's record as a wallet like Sparrow writes it: plain, without the SIG line.
-    const carolKey = keyRecordKey(accountKeys.get('carol')!);
-    writeFileSync(join(root, 'carol.bsms'), `${formatKeyRecord({ token, key: carolKey, description: 'Carol, other wallet' })}\r\n`);
+    // Dave's record as a wallet like Sparrow writes it: plain, CRLF, without the SIG line.
+    const daveKey = keyRecordKey(accountKeys.get('dave')!);
+    writeFileSync(join(root, 'dave.bsms'), `${formatKeyRecord({ token, key: daveKey, description: 'Dave, other wallet' }).replace(/\n/g, '\r\n')}\r\n`);
 
-    expect(await refused(alice, ['setup', 'import-key', setupId, '--file', join(root, 'bob.dat'), '--member', 'carol'])).toEqual({ exit: 3, code: 'BSMS_KEY_MISMATCH' });
+    expect(await refused(alice, ['setup', 'import-key', setupId, '--file', join(root, 'bob.dat'), '--member', 'dave'])).toEqual({ exit: 3, code: 'BSMS_KEY_MISMATCH' });
+    expect(await refused(bob, ['setup', 'import-key', setupId, '--file', join(root, 'dave.bsms'), '--member', 'dave'])).toEqual({ exit: 2, code: 'VALIDATION_FAILED' });
     expect(await cli(alice, ['setup', 'import-key', setupId, '--file', join(root, 'bob.dat'), '--member', 'bob'])).toMatchObject({ name: 'bob', signed: true, encrypted: true, position: 2 });
-    expect(await cli(alice, ['setup', 'import-key', setupId, '--file', join(root, 'carol.bsms'), '--member', carol.identityKey])).toMatchObject({ name: 'carol', signed: false, encrypted: false, position: 3 });
-    expect(await refused(alice, ['setup', 'import-key', setupId, '--file', join(root, 'carol.bsms'), '--member', 'carol'])).toEqual({ exit: 5, code: 'SETUP_KEY_RECORD_EXISTS' });
+    expect(await cli(alice, ['setup', 'import-key', setupId, '--file', join(root, 'dave.bsms'), '--member', dave.identityKey])).toMatchObject({ name: 'dave', signed: false, encrypted: false, position: 3 });
+    expect(await refused(alice, ['setup', 'import-key', setupId, '--file', join(root, 'dave.bsms'), '--member', 'dave'])).toEqual({ exit: 5, code: 'SETUP_KEY_RECORD_EXISTS' });
 
     const finished = await cli(alice, ['setup', 'finish', setupId]);
-    expect((finished.members as Array<{ name: string; signed: boolean }>).map((m) => [m.name, m.signed])).toEqual([['alice', true], ['bob', true], ['carol', false]]);
+    expect((finished.members as Array<{ name: string; signed: boolean }>).map((m) => [m.name, m.signed])).toEqual([['alice', true], ['bob', true], ['dave', false]]);
     await cli(alice, ['setup', 'confirm', setupId, '--yes']);
-    // Bob and Carol never joined: they confirm with the token they were given.
+    // Bob and Dave never joined: they confirm with the token they were given.
     await cli(bob, ['setup', 'confirm', setupId, '--yes', '--token', token]);
-    await cli(carol, ['setup', 'confirm', setupId, '--yes', '--token', token]);
+    await cli(dave, ['setup', 'confirm', setupId, '--yes', '--token', token]);
     expect((await vaultView(String(finished.vaultId))).status).toBe('active');
   });
 });
