@@ -262,6 +262,11 @@ export function accountChildPublicKey(accountXpub: string, network: NetworkName,
   return childPublicKey(accountXpub, change, index, 0, networkParams(network));
 }
 
+/** The same key origin: xpub, master fingerprint and origin path, all three (an exact match). */
+export function sameKeyOrigin(a: KeyOrigin, b: KeyOrigin): boolean {
+  return a.xpub === b.xpub && a.fingerprint === b.fingerprint && a.path === b.path;
+}
+
 /** Checks one BIP48 P2WSH account key as a member registers it, by the same rules as vault keys. */
 export function validateAccountKey(key: KeyOrigin, network: NetworkName): void {
   validateVault({ kind: 'wsh-sortedmulti', network, threshold: 1, keys: [key] });

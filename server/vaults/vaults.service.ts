@@ -9,7 +9,7 @@ import {
   type AddressView, MESSAGE_TYPES, type VaultConfirm, type VaultCreate, type VaultView, vaultConfirmSchema, vaultCreateSchema,
 } from '../../protocol/api';
 import { canonicalJson } from '../../protocol/canonical-json';
-import { descriptorHash, deriveVaultScript, formatVaultDescriptor, parseVaultDescriptor } from '../../protocol/descriptor';
+import { descriptorHash, deriveVaultScript, formatVaultDescriptor, parseVaultDescriptor, sameKeyOrigin } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
 import { type VaultPolicy, policyHash } from '../../protocol/policy';
@@ -62,7 +62,7 @@ export class VaultsService {
         const member = await manager.getRepository(MemberEntity).findOne({ where: { identityKey } });
         if (!member) throw new ConclaveError('MEMBER_NOT_FOUND', `envelope.body.members[${i}]: no member with identity key ${identityKey}`);
         const key = descriptor.keys[i]!;
-        if (key.xpub !== member.accountXpub || key.fingerprint !== member.accountFingerprint || key.path !== member.accountPath) {
+        if (!sameKeyOrigin(key, { xpub: member.accountXpub, fingerprint: member.accountFingerprint, path: member.accountPath })) {
           throw new ConclaveError('DESCRIPTOR_INVALID', `descriptor: key ${i} is not ${member.name}'s registered account key`);
         }
         members.push(member);

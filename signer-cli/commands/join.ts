@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { MESSAGE_TYPES, memberJoinSchema, type MemberJoin } from '../../protocol/api';
+import { sameKeyOrigin } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
 import type { CliContext } from '../context';
@@ -46,8 +47,7 @@ export async function runJoin(ctx: CliContext, options: JoinOptions): Promise<Co
     member = existing;
     alreadyJoined = true;
   }
-  const sameKeys = member.identityKey === pub.identityKey && member.accountKey.xpub === pub.accountKey.xpub
-    && member.accountKey.fingerprint === pub.accountKey.fingerprint && member.accountKey.path === pub.accountKey.path;
+  const sameKeys = member.identityKey === pub.identityKey && sameKeyOrigin(member.accountKey, pub.accountKey);
   if (!sameKeys) {
     throw new ConclaveError('COORDINATOR_ERROR', 'coordinator: the member it recorded does not carry this signer\'s identity and account keys');
   }

@@ -15,7 +15,7 @@ import {
 } from '../../protocol/bsms';
 import { canonicalJson } from '../../protocol/canonical-json';
 import {
-  deriveVaultScript, descriptorHash, formatVaultDescriptor, parseVaultDescriptor, type MultisigVaultDescriptor,
+  deriveVaultScript, descriptorHash, formatVaultDescriptor, parseVaultDescriptor, sameKeyOrigin, type MultisigVaultDescriptor,
 } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
@@ -31,10 +31,6 @@ import { parseArg } from '../validate';
 import { describeAccountKey } from './whoami';
 
 interface OpenedKeyRecord { member: MemberViewParsed; token: string; record: KeyRecord; accountKey: KeyOrigin }
-
-function sameKey(a: KeyOrigin, b: KeyOrigin): boolean {
-  return a.xpub === b.xpub && a.fingerprint === b.fingerprint && a.path === b.path;
-}
 
 /**
  * Opens each relayed record with its token: the one shared token, or in EXTENDED mode the one
@@ -71,7 +67,7 @@ function openKeyRecords(session: SetupSession, relayed: RelayedKeyRecord[], memb
       throw error;
     }
     const accountKey = accountKeyFromKeyRecord(record, network);
-    if (!sameKey(accountKey, member.accountKey)) {
+    if (!sameKeyOrigin(accountKey, member.accountKey)) {
       throw new ConclaveError('BSMS_KEY_MISMATCH',
         `${who}: KEY ${record.key} is not ${member.name}'s registered account key ${describeAccountKey(member.accountKey)}`, { member: r.member });
     }
@@ -120,7 +116,7 @@ export async function runSetupFinish(ctx: CliContext, setupId: string): Promise<
   const members = await client.get('/api/v1/members', z.array(memberViewSchema));
   const opened = openKeyRecords(session, setup.keyRecords, members, pub.network);
   const own = opened.find((o) => o.member.identityKey === pub.identityKey);
-  if (own === undefined || !sameKey(own.accountKey, pub.accountKey)) {
+  if (own === undefined || !sameKeyOrigin(own.accountKey, pub.accountKey)) {
     throw new ConclaveError('BSMS_KEY_NOT_IN_DESCRIPTOR', `setup ${setupId}: your own key record is not among the records`);
   }
 

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MESSAGE_TYPES, idSchema, setupKeyRecordSchema, type SetupKeyRecord } from '../../protocol/api';
 import { accountKeyFromKeyRecord, BSMS_VERSION, parseKeyRecord, readBsmsFile, sealRecord, type KeyRecord } from '../../protocol/bsms';
+import { sameKeyOrigin } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
 import type { CliContext } from '../context';
@@ -74,7 +75,7 @@ export async function runSetupImportKey(ctx: CliContext, setupId: string, option
   const members = await client.get('/api/v1/members', z.array(memberViewSchema));
   const member = resolveMember(members, options.member);
   const key = accountKeyFromKeyRecord(record, pub.network);
-  if (key.xpub !== member.accountKey.xpub || key.fingerprint !== member.accountKey.fingerprint || key.path !== member.accountKey.path) {
+  if (!sameKeyOrigin(key, member.accountKey)) {
     throw new ConclaveError('BSMS_KEY_MISMATCH', `--file: KEY ${record.key} is not ${member.name}'s registered account key ${describeAccountKey(member.accountKey)}`);
   }
   const setup = await fetchSetup(client, setupId);

@@ -7,7 +7,7 @@
  */
 import { MESSAGE_TYPES, idSchema, type VaultConfirm } from '../../protocol/api';
 import {
-  deriveVaultScript, descriptorHash, formatVaultDescriptor, parseVaultDescriptor, type MultisigVaultDescriptor,
+  deriveVaultScript, descriptorHash, formatVaultDescriptor, parseVaultDescriptor, sameKeyOrigin, type MultisigVaultDescriptor,
 } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
@@ -132,7 +132,7 @@ function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic
   }
   vault.members.forEach((m, i) => {
     const key = descriptor.keys[i];
-    if (m.accountKey.xpub !== key.xpub || m.accountKey.fingerprint !== key.fingerprint || m.accountKey.path !== key.path) {
+    if (!sameKeyOrigin(m.accountKey, key)) {
       throw mismatch(`member ${i + 1} (${m.name}) is listed with another account key than descriptor key ${i + 1}`);
     }
   });
@@ -141,7 +141,7 @@ function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic
 
   // Exact match on the whole origin: a key with our xpub but another fingerprint or path would produce PSBTs we cannot sign.
   const own = pub.accountKey;
-  const ownIndex = descriptor.keys.findIndex((k) => k.xpub === own.xpub && k.fingerprint === own.fingerprint && k.path === own.path);
+  const ownIndex = descriptor.keys.findIndex((k) => sameKeyOrigin(k, own));
   if (ownIndex < 0) throw new ConclaveError('NOT_A_MEMBER', `vault ${vaultId}: your account key ${describeAccountKey(own)} is not in its descriptor`);
   if (vault.members[ownIndex].identityKey !== pub.identityKey) {
     throw mismatch(`your account key is listed under another identity (${identityFingerprint(vault.members[ownIndex].identityKey)})`);

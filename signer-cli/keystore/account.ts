@@ -7,6 +7,7 @@
 import { HDKey } from '@scure/bip32';
 import { mnemonicToSeedSync } from '@scure/bip39';
 import type { KeyOrigin } from '../../protocol/api';
+import { accountOriginPath } from '../../protocol/descriptor';
 import { networkParams, type NetworkName } from '../../protocol/network';
 
 export const BIP48_ACCOUNT = 0;
@@ -19,7 +20,7 @@ export function accountPath(network: NetworkName): string {
 
 /** The origin path as child indexes (hardened ones offset by 2^31), as PSBT BIP32 derivations carry it. */
 export function accountPathIndexes(network: NetworkName): number[] {
-  return accountPath(network).split('/').map((step) => Number.parseInt(step, 10) + 0x80000000);
+  return accountOriginPath(accountPath(network), network);
 }
 
 export interface AccountKeys {

@@ -12,7 +12,7 @@
 import type { z } from 'zod';
 import { MESSAGE_TYPES, memberJoinSchema, vaultCreateSchema } from '../../protocol/api';
 import { canonicalJson } from '../../protocol/canonical-json';
-import { descriptorHash, parseVaultDescriptor, type MultisigVaultDescriptor } from '../../protocol/descriptor';
+import { descriptorHash, parseVaultDescriptor, sameKeyOrigin, type MultisigVaultDescriptor } from '../../protocol/descriptor';
 import { verifyEnvelope } from '../../protocol/envelope';
 import { ConclaveError } from '../../protocol/errors';
 import type { NetworkName } from '../../protocol/network';
@@ -41,7 +41,7 @@ export function checkVaultEvidence(vault: VaultViewParsed, descriptor: MultisigV
     if (join.signer !== m.identityKey) throw mismatch(`${who}: the join statement shown is signed by another identity key`);
     const key = descriptor.keys[i];
     const registered = join.body.accountKey;
-    if (registered.xpub !== key.xpub || registered.fingerprint !== key.fingerprint || registered.path !== key.path) {
+    if (!sameKeyOrigin(registered, key)) {
       throw mismatch(`${who}: the account key listed is not the one ${m.name} registered with their identity key`);
     }
   });
