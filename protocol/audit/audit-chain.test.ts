@@ -9,7 +9,7 @@ import { canonicalJson } from '../canonical-json';
 import { MESSAGE_TYPES } from '../api';
 import { signEnvelope } from '../envelope';
 import {
-  ALICE, ALICE_SECRET, BOB, BOB_SECRET, COORDINATOR_KEY, COORDINATOR_SECRET, buildAuditChain, counterBytes, relinkFrom, sampleSpecs, toAuditView,
+  ALICE, ALICE_SECRET, BOB, BOB_SECRET, COORDINATOR_KEY, COORDINATOR_SECRET, SAMPLE_VAULT_ID, SAMPLE_WITHDRAWAL_ID, buildAuditChain, counterBytes, grownSpecs, sampleStatements, relinkFrom, sampleSpecs, toAuditView,
 } from '../../test/support/audit-chain-fixture';
 import {
   type AuditRecord, auditRecordFromView, findRewrittenHeads, rememberHead, signAuditHead, verifyAuditChain, verifyAuditHeadSignature,
@@ -88,7 +88,7 @@ describe('audit chain verification', () => {
   test('evidence signed by someone other than the actor is refused', () => {
     // Bob's statement, recorded as Alice's act (and re-signed by the coordinator).
     const forged = rewriteWithKey(chain, 3, (r) => {
-      r.evidence = canonicalJson(signEnvelope(MESSAGE_TYPES.vaultCreate, { n: 2 }, BOB_SECRET, { now: new Date('2026-03-02T12:00:00Z'), randomBytes: counterBytes(7) }));
+      r.evidence = canonicalJson(signEnvelope(MESSAGE_TYPES.vaultCreate, sampleStatements().vaultCreate, BOB_SECRET, { now: new Date('2026-03-02T12:00:00Z'), randomBytes: counterBytes(7) }));
     });
     expect(forged[2]!.actor).toBe(ALICE);
     expect(verify(forged)).toMatchObject({ valid: false, code: 'AUDIT_EVIDENCE_INVALID', firstBadSeq: 3, reason: expect.stringContaining(`signed by ${BOB}, not by the actor ${ALICE}`) });
@@ -127,20 +127,20 @@ describe('audit chain verification', () => {
 
 describe('heads a signer saw', () => {
   const chain = buildAuditChain(sampleSpecs());
-  const seen = [{ seq: 2, hash: chain[1]!.hash }, { seq: 4, hash: chain[3]!.hash }];
+  const seen = [{ seq: 2, hash: chain[1]!.hash }, { seq: 5, hash: chain[4]!.hash }];
 
-  test('a history rewritten with the coordinator key verifies as a chain, but not against the heads seen before', () => {
-    const rewritten = rewriteWithKey(chain, 3, (r) => { r.payload = canonicalJson({ name: 'other treasury', threshold: 1 }); });
+  test('a coordinator claim rewritten with the coordinator key verifies as a chain, but not against the heads seen before', () => {
+    const rewritten = rewriteWithKey(chain, 5, (r) => { r.payload = canonicalJson({ keyholders: 3 }); });
     expect(verify(rewritten).valid).toBe(true);
-    expect(findRewrittenHeads(rewritten, seen)).toEqual([{ seq: 4, seenHash: chain[3]!.hash, nowHash: rewritten[3]!.hash }]);
+    expect(findRewrittenHeads(rewritten, seen)).toEqual([{ seq: 5, seenHash: chain[4]!.hash, nowHash: rewritten[4]!.hash }]);
   });
 
   test('a truncated history lacks a head seen before', () => {
-    expect(findRewrittenHeads(chain.slice(0, 3), seen)).toEqual([{ seq: 4, seenHash: chain[3]!.hash, nowHash: null }]);
+    expect(findRewrittenHeads(chain.slice(0, 3), seen)).toEqual([{ seq: 5, seenHash: chain[4]!.hash, nowHash: null }]);
   });
 
   test('honest growth keeps every head seen before', () => {
-    const grown = buildAuditChain([...sampleSpecs(), { kind: 'withdrawal.signed' }, { kind: 'withdrawal.exported' }]);
+    const grown = buildAuditChain(grownSpecs());
     expect(grown.slice(0, 5)).toEqual(chain);
     expect(findRewrittenHeads(grown, seen)).toEqual([]);
   });

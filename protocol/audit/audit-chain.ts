@@ -13,7 +13,8 @@ import { canonicalBytes, canonicalJson } from '../canonical-json';
 import { ConclaveError } from '../errors';
 import { taggedHashHex } from '../hashing';
 import { verifyAuditHeadSignature } from './coordinator-signature';
-import { auditEvidenceProblem } from './event-kinds';
+import { EvidenceBinder } from './evidence-binding';
+import { type AuditEventKind, checkAuditEvidence } from './event-kinds';
 
 export const GENESIS_HASH = '0'.repeat(64);
 export const AUDIT_EVENT_TAG = 'Conclave/audit-event';
@@ -71,6 +72,7 @@ export function verifyAuditChain(events: readonly AuditRecord[], options: Verify
   let prevHash = GENESIS_HASH;
   let expectedSeq = 1;
   const verified = { links: 0, coordinatorSignatures: 0, evidence: 0 };
+  const binder = new EvidenceBinder();
   const fail = (seq: number, code: AuditFailureCode, reason: string): ChainCheck => ({
     valid: false, count: events.length, headSeq: expectedSeq - 1, head: prevHash, firstBadSeq: seq, code, reason, verified,
   });
@@ -83,8 +85,10 @@ export function verifyAuditChain(events: readonly AuditRecord[], options: Verify
       return fail(event.seq, 'AUDIT_COORDINATOR_SIG_INVALID', `seq ${event.seq}: the coordinator signature does not verify under key ${options.coordinatorKey}`);
     }
     verified.coordinatorSignatures += 1;
-    const problem = auditEvidenceProblem(event);
-    if (problem !== null) return fail(event.seq, 'AUDIT_EVIDENCE_INVALID', problem);
+    const evidence = checkAuditEvidence(event);
+    if (evidence.problem !== null) return fail(event.seq, 'AUDIT_EVIDENCE_INVALID', evidence.problem);
+    const unbound = binder.bind({ ...event, kind: event.kind as AuditEventKind, payload: parsePayload(event.payload) }, evidence.envelope);
+    if (unbound !== null) return fail(event.seq, 'AUDIT_EVIDENCE_INVALID', unbound);
     if (event.evidence !== null) verified.evidence += 1;
     prevHash = event.hash;
     expectedSeq += 1;
@@ -94,6 +98,16 @@ export function verifyAuditChain(events: readonly AuditRecord[], options: Verify
     return fail(events.length, 'AUDIT_CHAIN_BROKEN', `head is seq ${expected.seq}, but the log ends at seq ${events.length} (truncated or altered)`);
   }
   return { valid: true, count: events.length, headSeq: expectedSeq - 1, head: prevHash, firstBadSeq: null, code: null, reason: null, verified };
+}
+
+/** The payload text is covered by the event hash, so it is the coordinator's own canonical JSON object. */
+function parsePayload(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? value as Record<string, unknown> : {};
+  } catch {
+    return {};
+  }
 }
 
 /**

@@ -10,7 +10,7 @@
  * added here (the coordinator's `AuditService.append` only accepts listed kinds).
  */
 import { MESSAGE_TYPES } from '../api';
-import { verifyEnvelope } from '../envelope';
+import { type Envelope, verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
 
 export const AUDIT_EVENT_KINDS = {
@@ -43,32 +43,37 @@ export function isAuditEventKind(kind: string): kind is AuditEventKind {
 /** Stored evidence is fixed in time: its validity window is not checked again, only its signature. */
 const EPOCH = new Date(0);
 
+export type EvidenceCheck = { problem: string } | { problem: null; envelope: Envelope | null };
+
 /**
- * Checks that an event's evidence is what its kind implies; returns null when it is, else the
- * reason (naming the seq). `evidence` is the stored canonical JSON text of the envelope.
+ * Checks that an event's evidence is what its kind implies: returns the verified envelope (null
+ * for a coordinator step), or the reason it is not (naming the seq). `evidence` is the stored
+ * canonical JSON text of the envelope. What the envelope says is bound to the event by
+ * evidence-binding.ts.
  */
-export function auditEvidenceProblem(event: { seq: number; kind: string; actor: string | null; evidence: string | null }): string | null {
+export function checkAuditEvidence(event: { seq: number; kind: string; actor: string | null; evidence: string | null }): EvidenceCheck {
   const where = `seq ${event.seq} (${event.kind})`;
-  if (!isAuditEventKind(event.kind)) return `${where}: unknown kind of event, whose evidence cannot be checked`;
+  const refuse = (problem: string): EvidenceCheck => ({ problem });
+  if (!isAuditEventKind(event.kind)) return refuse(`${where}: unknown kind of event, whose evidence cannot be checked`);
   const expectedType = AUDIT_EVENT_KINDS[event.kind];
   if (expectedType === null) {
-    if (event.actor !== null || event.evidence !== null) return `${where}: a coordinator step carries an actor or evidence`;
-    return null;
+    if (event.actor !== null || event.evidence !== null) return refuse(`${where}: a coordinator step carries an actor or evidence`);
+    return { problem: null, envelope: null };
   }
-  if (event.actor === null) return `${where}: no actor, but this kind of event needs a member's signed statement`;
-  if (event.evidence === null) return `${where}: no evidence, but this kind of event needs a "${expectedType}" envelope signed by the actor`;
+  if (event.actor === null) return refuse(`${where}: no actor, but this kind of event needs a member's signed statement`);
+  if (event.evidence === null) return refuse(`${where}: no evidence, but this kind of event needs a "${expectedType}" envelope signed by the actor`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(event.evidence);
   } catch {
-    return `${where}: evidence is not valid JSON`;
+    return refuse(`${where}: evidence is not valid JSON`);
   }
   try {
     const envelope = verifyEnvelope(parsed, { now: EPOCH, expectedType, checkTime: false });
-    if (envelope.signer !== event.actor) return `${where}: evidence is signed by ${envelope.signer}, not by the actor ${event.actor}`;
+    if (envelope.signer !== event.actor) return refuse(`${where}: evidence is signed by ${envelope.signer}, not by the actor ${event.actor}`);
+    return { problem: null, envelope };
   } catch (error) {
-    if (error instanceof ConclaveError) return `${where}: evidence: ${error.code}: ${error.message}`;
+    if (error instanceof ConclaveError) return refuse(`${where}: evidence: ${error.code}: ${error.message}`);
     throw error;
   }
-  return null;
 }

@@ -12,7 +12,7 @@ import { canonicalJson } from '../../protocol/canonical-json';
 import type { AuditRecord } from '../../protocol/audit';
 import { ConclaveError } from '../../protocol/errors';
 import {
-  COORDINATOR_KEY, COORDINATOR_SECRET, buildAuditChain, relinkFrom, sampleSpecs, toAuditView,
+  COORDINATOR_KEY, COORDINATOR_SECRET, buildAuditChain, grownSpecs, relinkFrom, sampleSpecs, toAuditView,
 } from '../../test/support/audit-chain-fixture';
 import { StateStore } from '../state/state-file';
 import { type AuditLogClient, fetchAuditLog, verifyCoordinatorAuditLog } from './audit-log';
@@ -49,7 +49,7 @@ async function refusal(promise: Promise<unknown>): Promise<ConclaveError> {
   throw new Error('expected a refusal');
 }
 
-const grown = () => buildAuditChain([...sampleSpecs(), { kind: 'withdrawal.signed' }, { kind: 'withdrawal.exported' }]);
+const grown = () => buildAuditChain(grownSpecs());
 
 describe('audit verify in the signer', () => {
   test('honest growth passes, and each verified head is remembered', async () => {
@@ -59,8 +59,8 @@ describe('audit verify in the signer', () => {
     expect(first).toMatchObject({ count: 5, head: { seq: 5 }, verified: { links: 5, coordinatorSignatures: 5, evidence: 4, seenHeads: 0 } });
     coordinator.log = grown();
     const second = await verifyCoordinatorAuditLog(coordinator, state);
-    expect(second).toMatchObject({ count: 7, head: { seq: 7 }, verified: { seenHeads: 1 } });
-    expect(state.read().auditHeads.map((h) => h.seq)).toEqual([5, 7]);
+    expect(second).toMatchObject({ count: 8, head: { seq: 8 }, verified: { seenHeads: 1 } });
+    expect(state.read().auditHeads.map((h) => h.seq)).toEqual([5, 8]);
   });
 
   test('history rewritten after this signer saw a head is refused, even re-signed with the coordinator key', async () => {
@@ -68,12 +68,13 @@ describe('audit verify in the signer', () => {
     const coordinator = new StubCoordinator(grown());
     await verifyCoordinatorAuditLog(coordinator, state);
     const edited = coordinator.log.map((r) => ({ ...r }));
-    edited[2]!.payload = canonicalJson({ name: 'other treasury', threshold: 1 });
-    coordinator.log = relinkFrom(edited, 3, COORDINATOR_SECRET);
+    // A coordinator step's own claim, which no member's statement covers.
+    edited[4]!.payload = canonicalJson({ keyholders: 3 });
+    coordinator.log = relinkFrom(edited, 5, COORDINATOR_SECRET);
     const error = await refusal(verifyCoordinatorAuditLog(coordinator, state));
     expect(error.code).toBe('AUDIT_HISTORY_REWRITTEN');
-    expect(error.message).toMatch(/saw head seq 7 .* \(rewritten\)/);
-    expect(state.read().auditHeads.map((h) => h.seq)).toEqual([7]);
+    expect(error.message).toMatch(/saw head seq 8 .* \(rewritten\)/);
+    expect(state.read().auditHeads.map((h) => h.seq)).toEqual([8]);
   });
 
   test('a history truncated after this signer saw a head is refused', async () => {
@@ -103,7 +104,7 @@ describe('audit verify in the signer', () => {
 
   test('the log is fetched page by page, and a coordinator that pages backwards is refused', async () => {
     const coordinator = new StubCoordinator(grown());
-    expect((await fetchAuditLog(coordinator, 3)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await fetchAuditLog(coordinator, 3)).map((r) => r.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     expect(coordinator.requests).toEqual(['/api/v1/audit?after=0&limit=3', '/api/v1/audit?after=3&limit=3', '/api/v1/audit?after=6&limit=3']);
     const looping = new StubCoordinator(grown());
     looping.get = async <S extends z.ZodType>(_path: string, schema: S) => schema.parse(looping.log.slice(0, 3).map(toAuditView));

@@ -67,7 +67,7 @@ describe(`audit log tampering caught by signers, real processes (${process.env.D
   const auditVerify = (home: string): Promise<CliResult> => runSigner(home, ['--json', 'audit', 'verify'], ENV);
   const serverVerify = async () => (await (await fetch(`${coordinator.url}/api/v1/audit/verify`)).json()) as { valid: boolean; code: string | null };
 
-  it('passes on an honest log; refuses truncation, an edited row, a rewrite without the key, and a re-signed rewrite', async () => {
+  it('passes on an honest log; refuses truncation, an edited row, a rewrite without the key, a re-signed rewrite of a statement, and a re-signed rewrite of a claim', async () => {
     // A short flow: vault set up by three signer processes, a deposit, a withdrawal signed by
     // bob and carol, who listen over WebSocket (and keep the audit heads pushed meanwhile).
     const vault = await setUpCliVault({ root, coordinatorUrl: coordinator.url, env: ENV });
@@ -126,11 +126,24 @@ describe(`audit log tampering caught by signers, real processes (${process.env.D
     expect(unsigned.json).toMatchObject({ error: { code: 'AUDIT_COORDINATOR_SIG_INVALID', details: { seq: 2 } } });
 
     // 5. The same rewrite re-signed with the coordinator key (an insider with the key file):
-    // chain and signatures verify, even for the coordinator itself; the heads bob saw do not.
+    // chain and signatures verify, but the payload no longer says what bob's signed join says.
     const secret = hexToBytes(readFileSync(join(db.dataDir, 'coordinator-identity.key'), 'utf8').trim());
     const resigned = relinkFrom(tampered, 2, secret);
     expect(verifyAuditHeadSignature(resigned[2]!, resigned[2]!.coordinatorSig, info.coordinatorKey)).toBe(true);
     await writeChain(resigned);
+    expect(await serverVerify()).toMatchObject({ valid: false, code: 'AUDIT_EVIDENCE_INVALID' });
+    const unbound = await auditVerify(bob.home);
+    expect(unbound.code).toBe(3);
+    expect(unbound.json).toMatchObject({ error: { code: 'AUDIT_EVIDENCE_INVALID', message: expect.stringMatching(/seq 2 \(member\.joined\): payload\.name is recorded as "mallory"/) } });
+
+    // 6. A re-signed rewrite of a coordinator step's own claim, which no member's statement
+    // covers: chain, signatures and evidence verify, even for the coordinator itself; the heads
+    // bob saw do not.
+    const activated = honest.findIndex((r) => r.kind === 'vault.activated');
+    expect(activated).toBeGreaterThan(0);
+    const claimEdited = honest.map((r) => ({ ...r }));
+    claimEdited[activated]!.payload = canonicalJson({ keyholders: 2 });
+    await writeChain(relinkFrom(claimEdited, activated + 1, secret));
     expect(await serverVerify()).toMatchObject({ valid: true });
     const rewritten = await auditVerify(bob.home);
     expect(rewritten.code).toBe(3);
