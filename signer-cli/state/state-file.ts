@@ -7,16 +7,17 @@
  * crash can neither lose the record nor let the signer later sign a second transaction that
  * spends the same coins.
  *
- * Every change is a read-modify-write under a lock file, so `listen` and another command run
- * at the same time never overwrite each other's changes.
+ * Every change is a read-modify-write under a lock file (file-lock.ts), so `listen` and another
+ * command run at the same time never overwrite each other's changes.
  */
-import { closeSync, existsSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { vaultPolicySchema } from '../../protocol/policy';
 import { ConclaveError } from '../../protocol/errors';
 import { bsmsModeSchema, hash256Schema, identityKeySchema, idSchema, networkSchema, txidSchema } from '../../protocol/api';
 import { ensurePrivateDir, writeFileAtomic } from '../files';
+import { FileLock } from './file-lock';
 
 export const STATE_FILE = 'state.json';
 const STATE_VERSION = 1;
@@ -106,11 +107,11 @@ function emptyState(): SignerState {
 
 export class StateStore {
   readonly path: string;
-  private readonly lockPath: string;
+  private readonly lock: FileLock;
 
-  constructor(readonly home: string, private readonly lockTimeoutMs = LOCK_TIMEOUT_MS) {
+  constructor(readonly home: string, lockTimeoutMs = LOCK_TIMEOUT_MS) {
     this.path = join(home, STATE_FILE);
-    this.lockPath = `${this.path}.lock`;
+    this.lock = new FileLock(`${this.path}.lock`, lockTimeoutMs);
   }
 
   read(): SignerState {
@@ -148,57 +149,7 @@ export class StateStore {
   }
 
   private withLock<T>(fn: () => T): T {
-    const deadline = Date.now() + this.lockTimeoutMs;
-    for (;;) {
-      try {
-        const fd = openSync(this.lockPath, 'wx', 0o600);
-        writeSync(fd, String(process.pid));
-        closeSync(fd);
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (this.removeStaleLock()) continue;
-        if (Date.now() > deadline) {
-          throw new ConclaveError('VALIDATION_FAILED', `${this.lockPath}: another signer process holds the state lock`);
-        }
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
-      }
-    }
-    try {
-      return fn();
-    } finally {
-      unlinkSync(this.lockPath);
-    }
-  }
-
-  /** A lock left by a process that was killed (kill -9) must not block the signer forever. */
-  private removeStaleLock(): boolean {
-    let pid: number;
-    let ageMs: number;
-    try {
-      pid = Number.parseInt(readFileSync(this.lockPath, 'utf8'), 10);
-      ageMs = Date.now() - statSync(this.lockPath).mtimeMs;
-    } catch {
-      return false;
-    }
-    // An unreadable pid is a lock caught between create and write, unless it is old.
-    const stale = Number.isSafeInteger(pid) && pid > 0 ? pid !== process.pid && !isAlive(pid) : ageMs > 2000;
-    if (!stale) return false;
-    try {
-      unlinkSync(this.lockPath);
-    } catch {
-      return false;
-    }
-    return true;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    return this.lock.withLock(fn);
   }
 }
 
