@@ -48,6 +48,8 @@ export const ERROR_CATALOG = {
   DEPOSIT_CONFLICT: { status: 409, summary: 'The deposit conflicts with what is recorded' },
   POLICY_MISMATCH: { status: 422, summary: 'The request names another policy than the vault pinned, or breaks one of its caps' },
   APPROVAL_INVALID: { status: 422, summary: 'An approval is not valid for this withdrawal' },
+  // Vault kinds (script multisig and FROST Taproot): a valid vault of a kind the operation does not handle
+  VAULT_KIND_UNSUPPORTED: { status: 422, summary: 'The vault is of a kind (multisig or FROST Taproot) this operation does not support' },
   // Vault setup by BIP129 (BSMS 1.0)
   BSMS_TOKEN_INVALID: { status: 400, summary: 'A BSMS token is not 00, 8 or 16 bytes of hex (or its decimal or mnemonic form)' },
   BSMS_RECORD_INVALID: { status: 400, summary: 'A BSMS key or descriptor record is malformed or for another session' },
@@ -64,6 +66,26 @@ export const ERROR_CATALOG = {
   SETUP_FULL: { status: 409, summary: 'The setup already holds a key record for each of its keyholders' },
   SETUP_INCOMPLETE: { status: 409, summary: 'The setup does not hold every key record yet' },
   SETUP_COMPLETE: { status: 409, summary: 'The setup already has its descriptor record' },
+  // FROST keys
+  FROST_KEY_INVALID: { status: 400, summary: 'A FROST key package is malformed, or its group key, commitments, verifying shares and signing share do not agree' },
+  FROST_COMMITMENT_INVALID: { status: 400, summary: 'A FROST nonce commitment or commitment list is malformed' },
+  FROST_NONCE_INVALID: { status: 400, summary: 'FROST signing nonces are malformed, already used, or do not match the published commitment' },
+  FROST_SHARE_INVALID: { status: 422, summary: 'A FROST signature share is malformed or does not verify (details name the signers)' },
+  FROST_SIGNATURE_INVALID: { status: 422, summary: 'The aggregate FROST signature does not verify under the output key' },
+  // FROST DKG (messages name the participant at fault; details.participant is its 1-based number)
+  FROST_DKG_PARAMS_INVALID: { status: 400, summary: 'FROST setup params are invalid (threshold out of 2..n, n over 15, duplicate or invalid identity keys)' },
+  FROST_DKG_STATE_INVALID: { status: 400, summary: 'The saved DKG state is malformed, for another identity key, or used out of order' },
+  FROST_DKG_MESSAGE_INVALID: { status: 400, summary: 'A DKG message is malformed' },
+  FROST_DKG_WRONG_SETUP: { status: 422, summary: 'A DKG message is bound to another setup id or params hash (replayed or misrouted)' },
+  FROST_DKG_WRONG_SENDER: { status: 422, summary: 'A DKG message is signed by a key that is not the participant it claims to be from' },
+  FROST_DKG_MISROUTED: { status: 422, summary: 'A DKG round-2 share is addressed to another participant' },
+  FROST_DKG_BAD_SIGNATURE: { status: 422, summary: "A DKG message's signature by its sender does not verify" },
+  FROST_DKG_PACKAGE_INVALID: { status: 422, summary: 'A DKG round-1 package is invalid (commitments or proof of knowledge)' },
+  FROST_DKG_MISSING_MESSAGE: { status: 409, summary: 'A DKG message from a participant is missing (dropped out or withheld)' },
+  FROST_DKG_DECRYPT: { status: 422, summary: 'A DKG round-2 share does not decrypt for this recipient, setup and sender' },
+  FROST_DKG_SHARE_INVALID: { status: 422, summary: "A DKG round-2 share does not match its sender's round-1 commitments" },
+  FROST_DKG_EQUIVOCATION: { status: 409, summary: 'Participants saw different DKG transcripts: someone signed two round-1 packages or two transcripts' },
+  FROST_DKG_CERTIFICATE_INVALID: { status: 422, summary: 'A DKG certificate does not verify (a signature missing, invalid, or over another transcript)' },
   // Local (signer CLI)
   KEYSTORE_PASSPHRASE: { status: 401, summary: 'The keystore passphrase is wrong or the file was altered' },
   KEYSTORE_MISSING: { status: 404, summary: 'No keystore at the given path' },

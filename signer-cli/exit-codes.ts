@@ -51,6 +51,27 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   SETUP_FULL: EXIT.coordinator,
   SETUP_INCOMPLETE: EXIT.coordinator,
   SETUP_COMPLETE: EXIT.coordinator,
+  // FROST keys: a package, nonce or share that does not check out is refused, never signed with
+  FROST_KEY_INVALID: EXIT.refused,
+  FROST_COMMITMENT_INVALID: EXIT.refused,
+  FROST_NONCE_INVALID: EXIT.refused,
+  FROST_SHARE_INVALID: EXIT.refused,
+  FROST_SIGNATURE_INVALID: EXIT.refused,
+  // FROST DKG: bad params or state are usage errors; a message that fails a check is refused;
+  // a missing message means the coordinator or a participant has not delivered yet
+  FROST_DKG_PARAMS_INVALID: EXIT.usage,
+  FROST_DKG_STATE_INVALID: EXIT.usage,
+  FROST_DKG_MESSAGE_INVALID: EXIT.refused,
+  FROST_DKG_WRONG_SETUP: EXIT.refused,
+  FROST_DKG_WRONG_SENDER: EXIT.refused,
+  FROST_DKG_MISROUTED: EXIT.refused,
+  FROST_DKG_BAD_SIGNATURE: EXIT.refused,
+  FROST_DKG_PACKAGE_INVALID: EXIT.refused,
+  FROST_DKG_MISSING_MESSAGE: EXIT.coordinator,
+  FROST_DKG_DECRYPT: EXIT.refused,
+  FROST_DKG_SHARE_INVALID: EXIT.refused,
+  FROST_DKG_EQUIVOCATION: EXIT.refused,
+  FROST_DKG_CERTIFICATE_INVALID: EXIT.refused,
   ENVELOPE_INVALID: EXIT.auth,
   ENVELOPE_BAD_SIGNATURE: EXIT.auth,
   ENVELOPE_EXPIRED: EXIT.auth,
@@ -80,6 +101,8 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   DEPOSIT_CONFLICT: EXIT.coordinator,
   POLICY_MISMATCH: EXIT.refused,
   APPROVAL_INVALID: EXIT.refused,
+  // Vault kinds: a FROST vault given to a multisig-only operation, or the reverse
+  VAULT_KIND_UNSUPPORTED: EXIT.usage,
   DATABASE_UNAVAILABLE: EXIT.coordinator,
   CONFIG_INVALID: EXIT.coordinator,
   INTERNAL: EXIT.coordinator,
@@ -115,6 +138,9 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   BSMS_DECRYPT: 'check the token with whoever opened the setup (read it again out of band)',
   BSMS_KEY_MISMATCH: 'the key record is not that member\'s registered account key: do not use it; ask the keyholder out of band',
   SETUP_INCOMPLETE: 'wait until every keyholder has run "conclave-signer setup join"',
+  // FROST DKG
+  FROST_DKG_EQUIVOCATION: 'participants saw different key-generation transcripts: never use this key; keep this output as evidence and compare notes out of band',
+  FROST_DKG_MISSING_MESSAGE: 'a participant has not sent its message yet: wait and retry, or ask them out of band',
 };
 
 export function exitCodeFor(code: ErrorCode): ExitCode {

@@ -1,0 +1,13 @@
+/**
+ * FROST Taproot vaults (RFC 9591, BIP340 ciphersuite; DESIGN.md "Two kinds of vault"): the
+ * base key a DKG leaves, per-address child keys of `tr(XPUB/<0;1>/*)`, and the signing rounds.
+ */
+export {
+  type FrostBaseKey, type FrostBaseShare, type FrostIdentifier, type DkgRound3Output,
+  baseKeyFromDkg, groupKeyFromRound1Commitments, groupXpub, assertBaseKey, assertBaseShare, tapTweakScalar,
+} from './group-key';
+export {
+  type FrostChildPublic, type FrostChildKey, type TweakableKey,
+  childPublicPackage, childSigningKey, bip32PublicTweak, taprootTweakKey, shiftKey, evenYKey,
+} from './child-key';
+export * from './signing';
