@@ -14,6 +14,7 @@ import { secp256k1, schnorr_FROST } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { z } from 'zod';
 import { identityKeySchema, networkSchema } from '../api';
+import { vaultPolicySchema } from '../policy';
 import { canonicalBytes } from '../canonical-json';
 import { ConclaveError } from '../errors';
 import { taggedHashHex } from '../hashing';
@@ -37,9 +38,20 @@ export const frostParticipantSchema = z.object({
   name: name.optional(),
 }).strict();
 
+/**
+ * The vault the DKG makes, as the participants agree to it: its name and the policy every
+ * signer will pin. Being in the params, they are in every message's params hash and in the
+ * transcript all n participants sign, so no one can be shown another policy than the others.
+ */
+export const frostVaultTermsSchema = z.object({
+  name,
+  policy: vaultPolicySchema,
+}).strict();
+
 export const frostSetupParamsSchema = z.object({
   setupId: hexBytes(SETUP_ID_BYTES),
   network: networkSchema,
+  vault: frostVaultTermsSchema,
   threshold: z.number().int().min(FROST_MIN_THRESHOLD).max(FROST_MAX_PARTICIPANTS),
   participants: z.array(frostParticipantSchema).min(FROST_MIN_THRESHOLD).max(FROST_MAX_PARTICIPANTS),
 }).strict().superRefine((params, ctx) => {

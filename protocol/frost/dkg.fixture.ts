@@ -3,6 +3,7 @@
  * relaying "coordinator" that runs every round in one process, with hooks where a hostile
  * coordinator or participant interferes. Not used outside tests.
  */
+import { DEFAULT_POLICY } from '../policy';
 import { schnorr, schnorr_FROST } from '@noble/curves/secp256k1.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, concatBytes, utf8ToBytes } from '@noble/hashes/utils.js';
@@ -44,7 +45,9 @@ export function keyholders(n: number, seed = 'keyholder'): Keyholder[] {
 }
 
 export function setupParams(threshold: number, holders: readonly Keyholder[], setupId = '5e'.repeat(16)): FrostSetupParams {
-  return { setupId, network: 'regtest', threshold, participants: holders.map((h) => ({ identityKey: h.key })) };
+  return {
+    setupId, network: 'regtest', vault: { name: 'frost treasury', policy: DEFAULT_POLICY }, threshold, participants: holders.map((h) => ({ identityKey: h.key })),
+  };
 }
 
 export function contextFor(holder: Keyholder, seed = 'rng'): DkgContext {

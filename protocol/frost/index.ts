@@ -11,3 +11,12 @@ export {
   childPublicPackage, childSigningKey, bip32PublicTweak, taprootTweakKey, shiftKey, evenYKey,
 } from './child-key';
 export * from './signing';
+export * from './dkg-params';
+export * from './dkg-messages';
+export * from './dkg-transcript';
+export * from './dkg-round1';
+export * from './dkg-state';
+export * from './dkg-certificate';
+export * from './dkg';
+export * from './share-encryption';
+export * from './setup-api';
