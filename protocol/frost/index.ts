@@ -20,3 +20,5 @@ export * from './dkg-certificate';
 export * from './dkg';
 export * from './share-encryption';
 export * from './setup-api';
+export * from './signing-api';
+export * from './signing-package';
