@@ -71,6 +71,7 @@ export const ERROR_CATALOG = {
   FROST_COMMITMENT_INVALID: { status: 400, summary: 'A FROST nonce commitment or commitment list is malformed' },
   FROST_NONCE_INVALID: { status: 400, summary: 'FROST signing nonces are malformed, already used, or do not match the published commitment' },
   FROST_SHARE_INVALID: { status: 422, summary: 'A FROST signature share is malformed or does not verify (details name the signers)' },
+  FROST_SESSION_INVALID: { status: 422, summary: 'A FROST signing session is not one this signer can sign in: a swapped or altered commitment, a set below the threshold, a stranger' },
   FROST_SIGNATURE_INVALID: { status: 422, summary: 'The aggregate FROST signature does not verify under the output key' },
   // FROST DKG (messages name the participant at fault; details.participant is its 1-based number)
   FROST_DKG_PARAMS_INVALID: { status: 400, summary: 'FROST setup params are invalid (threshold out of 2..n, n over 15, duplicate or invalid identity keys)' },

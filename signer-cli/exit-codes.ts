@@ -56,6 +56,7 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   FROST_COMMITMENT_INVALID: EXIT.refused,
   FROST_NONCE_INVALID: EXIT.refused,
   FROST_SHARE_INVALID: EXIT.refused,
+  FROST_SESSION_INVALID: EXIT.refused,
   FROST_SIGNATURE_INVALID: EXIT.refused,
   // FROST DKG: bad params or state are usage errors; a message that fails a check is refused;
   // a missing message means the coordinator or a participant has not delivered yet
