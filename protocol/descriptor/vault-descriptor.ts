@@ -1,15 +1,16 @@
 /**
- * The descriptor of a script-multisig vault (DESIGN.md, "Two kinds of vault"):
- * `wsh(sortedmulti(m,[fp/48h/coin h/account h/2h]xpub/<0;1>/*,...))#checksum`.
+ * Vault descriptors (DESIGN.md, "Two kinds of vault"), the one API both kinds share: parsing,
+ * canonical text, the hash a vault is pinned by, and the script at (change, index).
+ *
+ * Script multisig: `wsh(sortedmulti(m,[fp/48h/coin h/account h/2h]xpub/<0;1>/*,...))#checksum`.
  * BIP48 account keys with script type 2h (P2WSH), BIP389 `<0;1>` for the receive and change
  * chains, BIP67 key order in the script (BIP383 sortedmulti), BIP380 checksum.
+ * FROST Taproot: `tr(xpub/<0;1>/*)#checksum`, see frost-vault-descriptor.ts.
  *
- * This is the one shape Conclave creates and accepts, so every signer and watcher that
- * re-derives an address from it gets the same answer as Bitcoin Core, Sparrow or Caravan.
+ * These are the only shapes Conclave creates and accepts, so every signer and watcher that
+ * re-derives an address from one gets the same answer as Bitcoin Core, Sparrow or Caravan.
  */
 import { HDKey, HARDENED_OFFSET } from '@scure/bip32';
-import { createBase58check } from '@scure/base';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import type { KeyOrigin } from '../api';
 import { ConclaveError } from '../errors';
@@ -17,8 +18,12 @@ import { taggedHashHex } from '../hashing';
 import { networkParams, type NetworkName, type NetworkParams } from '../network';
 import { addChecksum } from './checksum';
 import { parseDescriptor } from './descriptor';
+import {
+  type FrostVaultDescriptor, type TaprootVaultScript, deriveFrostVaultScript, frostDescriptorBody, frostVaultFromNode,
+} from './frost-vault-descriptor';
 import { EXTENDED_KEY_VERSIONS, type KeyExpression } from './key-expression';
 import { compareBytes, multisigScript, segwitAddress, wshScript } from './scripts';
+import { MAX_INDEX, checkPosition, childPublicKey, decodeVaultXpub, keyError as namedKeyError } from './vault-keys';
 
 export interface MultisigVaultDescriptor {
   kind: 'wsh-sortedmulti';
@@ -37,7 +42,10 @@ export interface VaultKeyDerivation {
   path: number[];
 }
 
+/** A script-multisig vault address. The name predates FROST vaults; `VaultScript` is the union of both kinds. */
 export interface DerivedVaultScript {
+  /** Set by deriveVaultScript; optional so that scripts built by hand before FROST vaults still type-check. */
+  kind?: 'wsh-sortedmulti';
   change: 0 | 1;
   index: number;
   address: string;
@@ -47,16 +55,31 @@ export interface DerivedVaultScript {
   keys: VaultKeyDerivation[];
 }
 
+export type MultisigVaultScript = DerivedVaultScript;
+
+/** Either kind of vault; `kind` tells them apart. */
+export type VaultDescriptor = MultisigVaultDescriptor | FrostVaultDescriptor;
+export type VaultKind = VaultDescriptor['kind'];
+/** Every kind, for callers that handle both (parseVaultDescriptor's `kinds`). */
+export const VAULT_KINDS: readonly VaultKind[] = ['wsh-sortedmulti', 'tr-frost'];
+/** An address of either kind of vault, told apart by `kind` (`'tr-frost'`, else multisig). */
+export type VaultScript = DerivedVaultScript | TaprootVaultScript;
+
+const KIND_TEXT: Record<VaultKind, string> = {
+  'wsh-sortedmulti': 'script-multisig wsh(sortedmulti(...))',
+  'tr-frost': 'FROST Taproot tr(xpub/<0;1>/*)',
+};
+
 /** Keys per vault: 15 is what P2SH-era multisig and hardware signers support everywhere. */
 const MAX_VAULT_KEYS = 15;
 const BIP48_PURPOSE = 48;
 const BIP48_SCRIPT_TYPE_P2WSH = 2;
 const BIP48_DEPTH = 4;
-const MAX_INDEX = 0x7fffffff;
-const base58check = createBase58check(sha256);
+
+const keyWhere = (i: number): string => `descriptor keys[${i}]`;
 
 function keyError(i: number, message: string): never {
-  throw new ConclaveError('KEY_INVALID', `descriptor keys[${i}]: ${message}`);
+  namedKeyError(keyWhere(i), message);
 }
 
 /** `48h/1h/0h/2h` to child numbers, checking the BIP48 P2WSH shape and the network's coin type. */
@@ -70,29 +93,6 @@ function bip48Path(path: string, i: number, params: NetworkParams): number[] {
     keyError(i, `origin path coin type is ${coin}h, but ${params.name} needs ${params.coinType}h (0h mainnet, 1h test networks)`);
   }
   return [BIP48_PURPOSE, coin, Number(m[3]), BIP48_SCRIPT_TYPE_P2WSH].map((n) => n + HARDENED_OFFSET);
-}
-
-/** Decodes an account xpub for `params`, with an error that says which network it is for. */
-function accountKey(xpub: string, i: number, params: NetworkParams): HDKey {
-  let version: number;
-  try {
-    const payload = base58check.decode(xpub);
-    version = new DataView(payload.buffer, payload.byteOffset).getUint32(0, false);
-  } catch {
-    keyError(i, 'xpub is not valid base58check');
-  }
-  const kind = (Object.keys(EXTENDED_KEY_VERSIONS) as (keyof typeof EXTENDED_KEY_VERSIONS)[])
-    .find((k) => EXTENDED_KEY_VERSIONS[k].version === version);
-  if (kind === 'xprv' || kind === 'tprv') keyError(i, 'is a private extended key; a vault descriptor holds only public keys');
-  if (version !== params.bip32.public) {
-    const article = (k: string): string => `${k.startsWith('x') ? 'an' : 'a'} ${k}`;
-    keyError(i, `is ${kind ? article(kind) : 'not an xpub or tpub'}, but ${params.name} needs ${article(params.coinType === 0 ? 'xpub' : 'tpub')}`);
-  }
-  try {
-    return HDKey.fromExtendedKey(xpub, params.bip32);
-  } catch (e) {
-    keyError(i, `xpub is not valid (${(e as Error).message})`);
-  }
 }
 
 /** Checks every rule of the vault shape; returns the account keys in descriptor order. */
@@ -109,7 +109,7 @@ function validateVault(d: MultisigVaultDescriptor): HDKey[] {
   return d.keys.map((k, i) => {
     if (!/^[0-9a-f]{8}$/.test(k.fingerprint)) keyError(i, 'fingerprint must be 8 lowercase hex characters');
     bip48Path(k.path, i, params);
-    const hd = accountKey(k.xpub, i, params);
+    const hd = decodeVaultXpub(k.xpub, keyWhere(i), params);
     // A BIP48 account key sits at depth 4 and is child 2h of its parent; anything else means the
     // origin written beside it is not where the key came from, and signers would not find it.
     if (hd.depth !== BIP48_DEPTH || hd.index !== BIP48_SCRIPT_TYPE_P2WSH + HARDENED_OFFSET) {
@@ -145,20 +145,30 @@ function vaultKeyOrigin(key: KeyExpression, i: number): KeyOrigin {
 }
 
 /**
- * Parses a vault descriptor: exactly wsh(sortedmulti(m, [fp/48h/c h/a h/2h]xpub/<0;1>/*, ...))
- * with a verified checksum (required), keys for `network`, 1 <= m <= n <= 15, distinct keys.
- * `'` and `h` are both accepted as hardened markers.
+ * Parses a vault descriptor, with a verified checksum (required), for `network`:
+ * - wsh(sortedmulti(m, [fp/48h/c h/a h/2h]xpub/<0;1>/*, ...)): keys for `network`,
+ *   1 <= m <= n <= 15, distinct keys; `'` and `h` are both accepted as hardened markers;
+ * - tr(xpub/<0;1>/*): a FROST group key (frost-vault-descriptor.ts).
+ * `kinds` lists the vault kinds the caller handles; without it, only script multisig, as for
+ * callers written before FROST vaults (a valid descriptor of another kind is VAULT_KIND_UNSUPPORTED).
  */
-export function parseVaultDescriptor(text: string, network: NetworkName): MultisigVaultDescriptor {
+export function parseVaultDescriptor(text: string, network: NetworkName): MultisigVaultDescriptor;
+export function parseVaultDescriptor<K extends VaultKind>(text: string, network: NetworkName, kinds: readonly K[]): Extract<VaultDescriptor, { kind: K }>;
+export function parseVaultDescriptor(text: string, network: NetworkName, kinds: readonly VaultKind[] = ['wsh-sortedmulti']): VaultDescriptor {
   networkParams(network);
   const { root } = parseDescriptor(text, { requireChecksum: true });
-  if (root.type !== 'wsh' || root.inner.type !== 'sortedmulti') {
-    throw new ConclaveError('DESCRIPTOR_INVALID', 'descriptor: a vault descriptor is wsh(sortedmulti(m, ...))');
+  let d: VaultDescriptor;
+  if (root.type === 'wsh' && root.inner.type === 'sortedmulti') {
+    d = { kind: 'wsh-sortedmulti', network, threshold: root.inner.threshold, keys: root.inner.keys.map(vaultKeyOrigin) };
+    validateVault(d);
+  } else if (root.type === 'tr') {
+    d = frostVaultFromNode(root, network);
+  } else {
+    throw new ConclaveError('DESCRIPTOR_INVALID', 'descriptor: a vault descriptor is wsh(sortedmulti(m, ...)) or, for a FROST vault, tr(xpub/<0;1>/*)');
   }
-  const d: MultisigVaultDescriptor = {
-    kind: 'wsh-sortedmulti', network, threshold: root.inner.threshold, keys: root.inner.keys.map(vaultKeyOrigin),
-  };
-  validateVault(d);
+  if (!kinds.includes(d.kind)) {
+    throw new ConclaveError('VAULT_KIND_UNSUPPORTED', `descriptor: a ${KIND_TEXT[d.kind]} vault, but only ${kinds.map((k) => KIND_TEXT[k]).join(' or ')} is supported here`);
+  }
   return d;
 }
 
@@ -167,20 +177,25 @@ function body(d: MultisigVaultDescriptor, chain: string): string {
   return `wsh(sortedmulti(${d.threshold},${keys.join(',')}))`;
 }
 
-/** The canonical text: `h` markers, `<0;1>/*`, keys in order, with its checksum. */
-export function formatVaultDescriptor(d: MultisigVaultDescriptor): string {
+/** The descriptor text of either kind for `chain` (`<0;1>`, `0` or `1`), checked, without checksum. */
+function checkedBody(d: VaultDescriptor, chain: string): string {
+  if (d.kind === 'tr-frost') return frostDescriptorBody(d, chain);
   validateVault(d);
-  return addChecksum(body(d, '<0;1>'));
+  return body(d, chain);
+}
+
+/** The canonical text: `h` markers, `<0;1>/*`, keys in order (multisig), with its checksum. */
+export function formatVaultDescriptor(d: VaultDescriptor): string {
+  return addChecksum(checkedBody(d, '<0;1>'));
 }
 
 /** The receive (`/0/*`) and change (`/1/*`) descriptors, as Bitcoin Core writes them. */
-export function singlePathDescriptors(d: MultisigVaultDescriptor): { receive: string; change: string } {
-  validateVault(d);
-  return { receive: addChecksum(body(d, '0')), change: addChecksum(body(d, '1')) };
+export function singlePathDescriptors(d: VaultDescriptor): { receive: string; change: string } {
+  return { receive: addChecksum(checkedBody(d, '0')), change: addChecksum(checkedBody(d, '1')) };
 }
 
 /** Hex tagged hash of the canonical text, by which a vault is pinned. */
-export function descriptorHash(d: MultisigVaultDescriptor): string {
+export function descriptorHash(d: VaultDescriptor): string {
   return taggedHashHex('Conclave/descriptor', utf8ToBytes(formatVaultDescriptor(d)));
 }
 
@@ -189,52 +204,22 @@ export function vaultKeyForAccount(d: MultisigVaultDescriptor, accountXpub: stri
   return d.keys.find((k) => k.xpub === accountXpub);
 }
 
-// Chain keys (account xpub / change) by network version, change and xpub: addresses are derived
-// for every deposit scan and PSBT check, and each chain key costs a base58 decode, a point
-// decompression and a child derivation. Bounded so that a long-running coordinator stays small.
-const CHAIN_CACHE_LIMIT = 4096;
-const chainCache = new Map<string, HDKey>();
-
-function chainKey(xpub: string, change: 0 | 1, i: number, params: NetworkParams): HDKey {
-  const cacheKey = `${params.bip32.public}:${change}:${xpub}`;
-  let node = chainCache.get(cacheKey);
-  if (!node) {
-    node = accountKey(xpub, i, params).deriveChild(change);
-    if (chainCache.size >= CHAIN_CACHE_LIMIT) chainCache.delete(chainCache.keys().next().value as string);
-    chainCache.set(cacheKey, node);
-  }
-  return node;
-}
-
-// Child public keys by chain and index: deriving one costs a point multiplication and a
-// decompression in pure JS (about 1 ms), and the same few indexes are derived for every PSBT
-// built, inspected and verified. Bounded like the chain cache.
-const CHILD_CACHE_LIMIT = 16384;
-const childCache = new Map<string, Uint8Array>();
-
-function childPublicKey(xpub: string, change: 0 | 1, index: number, i: number, params: NetworkParams): Uint8Array {
-  const cacheKey = `${params.bip32.public}:${change}:${index}:${xpub}`;
-  let pubkey = childCache.get(cacheKey);
-  if (!pubkey) {
-    pubkey = chainKey(xpub, change, i, params).deriveChild(index).publicKey as Uint8Array;
-    if (childCache.size >= CHILD_CACHE_LIMIT) childCache.delete(childCache.keys().next().value as string);
-    childCache.set(cacheKey, pubkey);
-  }
-  return pubkey.slice();
-}
-
-/** The vault's script and address at `change`/`index`, with each key's derivation. */
-export function deriveVaultScript(d: MultisigVaultDescriptor, change: 0 | 1, index: number): DerivedVaultScript {
-  if (change !== 0 && change !== 1) throw new ConclaveError('VALIDATION_FAILED', `change must be 0 or 1, got ${String(change)}`);
-  if (!Number.isInteger(index) || index < 0 || index > MAX_INDEX) {
-    throw new ConclaveError('VALIDATION_FAILED', `index must be an integer in 0..${MAX_INDEX}, got ${index}`);
-  }
+/**
+ * The vault's script and address at `change`/`index`: for multisig with each key's derivation,
+ * for a FROST vault with its internal and output keys.
+ */
+export function deriveVaultScript(d: MultisigVaultDescriptor, change: 0 | 1, index: number): DerivedVaultScript;
+export function deriveVaultScript(d: FrostVaultDescriptor, change: 0 | 1, index: number): TaprootVaultScript;
+export function deriveVaultScript(d: VaultDescriptor, change: 0 | 1, index: number): VaultScript;
+export function deriveVaultScript(d: VaultDescriptor, change: 0 | 1, index: number): VaultScript {
+  if (d.kind === 'tr-frost') return deriveFrostVaultScript(d, change, index);
+  checkPosition(change, index);
   const params = networkParams(d.network);
   if (!Number.isInteger(d.threshold) || d.threshold < 1 || d.threshold > d.keys.length || d.keys.length > MAX_VAULT_KEYS) {
     throw new ConclaveError('DESCRIPTOR_INVALID', `descriptor: threshold ${d.threshold} of ${d.keys.length} keys is not a valid vault`);
   }
   const keys: VaultKeyDerivation[] = d.keys.map((k, i) => ({
-    pubkey: childPublicKey(k.xpub, change, index, i, params),
+    pubkey: childPublicKey(k.xpub, change, index, keyWhere(i), params),
     fingerprint: k.fingerprint,
     path: [...bip48Path(k.path, i, params), change, index],
   }));
@@ -242,7 +227,7 @@ export function deriveVaultScript(d: MultisigVaultDescriptor, change: 0 | 1, ind
   // witness script: <m> <sorted pubkeys> <n> OP_CHECKMULTISIG; scriptPubKey: 0 <sha256(witnessScript)>
   const witnessScript = multisigScript(d.threshold, keys.map((k) => k.pubkey), false);
   const scriptPubKey = wshScript(witnessScript);
-  return { change, index, address: segwitAddress(scriptPubKey, params.bech32), scriptPubKey, witnessScript, keys };
+  return { kind: 'wsh-sortedmulti', change, index, address: segwitAddress(scriptPubKey, params.bech32), scriptPubKey, witnessScript, keys };
 }
 
 /** An account key's origin path ("48h/1h/0h/2h") as BIP32 child numbers, checked as BIP48 P2WSH for `network`. */
@@ -255,11 +240,8 @@ export function accountOriginPath(path: string, network: NetworkName): number[] 
  * script is tied to the one account key it comes from (a fingerprint and path are only claims).
  */
 export function accountChildPublicKey(accountXpub: string, network: NetworkName, change: 0 | 1, index: number): Uint8Array {
-  if (change !== 0 && change !== 1) throw new ConclaveError('VALIDATION_FAILED', `change must be 0 or 1, got ${String(change)}`);
-  if (!Number.isInteger(index) || index < 0 || index > MAX_INDEX) {
-    throw new ConclaveError('VALIDATION_FAILED', `index must be an integer in 0..${MAX_INDEX}, got ${index}`);
-  }
-  return childPublicKey(accountXpub, change, index, 0, networkParams(network));
+  checkPosition(change, index);
+  return childPublicKey(accountXpub, change, index, keyWhere(0), networkParams(network));
 }
 
 /** The same key origin: xpub, master fingerprint and origin path, all three (an exact match). */

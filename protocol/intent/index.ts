@@ -4,5 +4,5 @@ export { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
 export { journalConflicts, outpointKey, type SigningRecord } from './signing-journal';
 export {
   FEE_RATE_SLACK_PERCENT, MAX_CHANGE_INDEX, verifyWithdrawalForSigning,
-  type PinnedVaultForSigning, type VerifyWithdrawalInput, type VerifyWithdrawalResult, type WithdrawalSummary, type WithdrawalToVerify,
+  type PinnedVaultForSigning, type TaprootKeySpend, type VerifyWithdrawalInput, type VerifyWithdrawalResult, type WithdrawalSummary, type WithdrawalToVerify,
 } from './verify-withdrawal';

@@ -168,6 +168,13 @@ describe('verifyWithdrawalForSigning', () => {
       expect(reasonsOf(input({ psbt: stripped }))).toEqual([expect.stringMatching(/^psbt\/input\[0\]: no full previous transaction/)]);
     });
 
+    test('an input without its witness_utxo', () => {
+      const stripped = editPsbt(psbt(), (raw) => {
+        delete raw.inputs[0].witnessUtxo;
+      });
+      expect(reasonsOf(input({ psbt: stripped }))).toEqual([expect.stringMatching(/^psbt\/input\[0\]: no witness_utxo/)]);
+    });
+
     test('an input that asks for SIGHASH_NONE', () => {
       const none = editPsbt(psbt(), (raw) => {
         raw.inputs[0].sighashType = 0x02;

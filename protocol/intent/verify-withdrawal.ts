@@ -4,6 +4,11 @@
  * coordinator that relays all of this may be hostile, so every field it sends is checked here
  * against the signer's pinned descriptor and member keys, its clock and its own journal.
  *
+ * The same checks hold for both vault kinds (script multisig and FROST Taproot); only the
+ * sighash type differs (SIGHASH_ALL for multisig, SIGHASH_DEFAULT for Taproot), and a FROST
+ * vault's verdict also carries, per input, the BIP341 key-path digest to sign and the child
+ * position (change, index) whose key signs it.
+ *
  * Pure: no clock, file or network access; the caller passes `now` and its journal. Every
  * failed check adds a reason and checking goes on, so a refusal lists all that is wrong.
  */
@@ -12,13 +17,16 @@ import type { WithdrawalIntent } from '../api';
 import { MESSAGE_TYPES, withdrawalIntentSchema } from '../api';
 import { parseSats } from '../amounts';
 import { canonicalJson } from '../canonical-json';
-import type { MultisigVaultDescriptor } from '../descriptor';
+import { type VaultDescriptor, type VaultKind, deriveVaultScript } from '../descriptor';
 import { verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
 import { identityFingerprint } from '../identity';
 import type { NetworkName } from '../network';
 import { type VaultPolicy, policyHash } from '../policy';
-import { addressToScript, descriptorOracle, inspectPsbt, type PsbtSummary } from '../psbt';
+import {
+  type DecodedPsbt, type PsbtSummary, SIGHASH_ALL, SIGHASH_DEFAULT, addressToScript, decodePsbt, descriptorOracle, inspectPsbt,
+  taprootKeySpendSighashes,
+} from '../psbt';
 import { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
 import { countApprovals } from './approvals';
 import { intentHash } from './intent-hash';
@@ -45,7 +53,11 @@ const MAX_INTENT_LIFETIME_MS = MAX_INTENT_LIFETIME_DAYS * 24 * 3600 * 1000;
 const LOCKTIME_THRESHOLD = 500_000_000;
 /** Final, anti-fee-sniping, and RBF-signalling (BIP125) sequences; anything lower is a relative timelock (BIP68). */
 const ACCEPTED_SEQUENCES = new Set([0xffffffff, 0xfffffffe, 0xfffffffd]);
-const SIGHASH_ALL = 0x01;
+/** The one sighash type signed per vault kind; any other lets outputs or inputs change after signing. */
+const SIGNED_SIGHASH: Record<VaultKind, { type: number; name: string }> = {
+  'wsh-sortedmulti': { type: SIGHASH_ALL, name: 'SIGHASH_ALL' },
+  'tr-frost': { type: SIGHASH_DEFAULT, name: 'SIGHASH_DEFAULT (0x00) for a Taproot vault' },
+};
 
 export interface WithdrawalToVerify {
   id: string;
@@ -61,7 +73,7 @@ export interface WithdrawalToVerify {
 
 export interface PinnedVaultForSigning {
   vaultId: string;
-  descriptor: MultisigVaultDescriptor;
+  descriptor: VaultDescriptor;
   /** Identity keys of the vault's keyholders, as this signer pinned them. */
   memberKeys: readonly string[];
   /** The policy pinned with the vault. */
@@ -104,8 +116,22 @@ export interface WithdrawalSummary {
   locktime: number;
 }
 
+/** What a FROST signer needs for one input: the digest to sign and the child key that signs it. */
+export interface TaprootKeySpend {
+  input: number;
+  /** Position of the coin in the vault: its key is the group key's BIP32 child at change/index. */
+  change: 0 | 1;
+  index: number;
+  /** x-only internal key P_i (32 bytes), and output key Q_i (32 bytes) the signature must verify under. */
+  internalKey: Uint8Array;
+  outputKey: Uint8Array;
+  /** BIP341 key-path SIGHASH_DEFAULT digest (32 bytes). */
+  sighash: Uint8Array;
+}
+
 export type VerifyWithdrawalResult =
-  | { ok: true; summary: WithdrawalSummary; inputsToSign: number[] }
+  | { ok: true; kind: 'wsh-sortedmulti'; summary: WithdrawalSummary; inputsToSign: number[] }
+  | { ok: true; kind: 'tr-frost'; summary: WithdrawalSummary; inputsToSign: number[]; keySpends: TaprootKeySpend[] }
   | { ok: false; reasons: string[] };
 
 export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): VerifyWithdrawalResult {
@@ -123,15 +149,17 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
     if (!(Date.parse(intent.expiresAt) > now.getTime())) reasons.push(`intent.expiresAt: the intent expired at ${intent.expiresAt}`);
   }
 
+  let decoded: DecodedPsbt | null = null;
   let summary: PsbtSummary | null = null;
   try {
-    summary = inspectPsbt(withdrawal.psbt, descriptorOracle(pinned.descriptor), network);
+    decoded = decodePsbt(withdrawal.psbt);
+    summary = inspectPsbt(decoded, descriptorOracle(pinned.descriptor), network);
   } catch (error) {
     reasons.push(error instanceof ConclaveError ? error.message : `psbt: cannot be inspected (${String(error)})`);
   }
-  if (summary === null) return { ok: false, reasons };
+  if (summary === null || decoded === null) return { ok: false, reasons };
 
-  const inputs = checkInputs(summary, reasons);
+  const inputs = checkInputs(summary, pinned.descriptor.kind, reasons);
   checkTransaction(summary, reasons);
   if (input.purpose !== 'approve') checkJournal(input, summary, reasons);
   if (intent === null) return { ok: false, reasons };
@@ -140,9 +168,9 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
   checkPolicy(input, intent, summary, proposer, reasons);
 
   if (reasons.length > 0 || proposer === null) return { ok: false, reasons };
-  return {
-    ok: true,
-    inputsToSign: summary.inputs.map((i) => i.index),
+  const inputsToSign = summary.inputs.map((i) => i.index);
+  const verdict = {
+    inputsToSign,
     summary: {
       withdrawalId: withdrawal.id,
       vaultId: intent.vaultId,
@@ -164,6 +192,34 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
       locktime: summary.locktime,
     },
   };
+  if (pinned.descriptor.kind !== 'tr-frost') return { ok: true, kind: 'wsh-sortedmulti', ...verdict };
+  const keySpends = taprootKeySpends(pinned.descriptor, decoded, summary, reasons);
+  if (keySpends === null) return { ok: false, reasons };
+  return { ok: true, kind: 'tr-frost', ...verdict, keySpends };
+}
+
+/** Per input of a FROST vault's withdrawal (all checked as the vault's), the digest and child key to sign with. */
+function taprootKeySpends(
+  descriptor: Extract<VaultDescriptor, { kind: 'tr-frost' }>, decoded: DecodedPsbt, summary: PsbtSummary, reasons: string[],
+): TaprootKeySpend[] | null {
+  let digests: Uint8Array[];
+  try {
+    digests = taprootKeySpendSighashes(decoded);
+  } catch (error) {
+    reasons.push(error instanceof ConclaveError ? error.message : `psbt: no Taproot sighash (${String(error)})`);
+    return null;
+  }
+  const spends: TaprootKeySpend[] = [];
+  for (const input of summary.inputs) {
+    if (input.vault === null) {
+      reasons.push(`psbt/input[${input.index}]: not a coin of this vault`);
+      return null;
+    }
+    const { change, index } = input.vault;
+    const script = deriveVaultScript(descriptor, change, index);
+    spends.push({ input: input.index, change, index, internalKey: script.internalKey, outputKey: script.outputKey, sighash: digests[input.index] });
+  }
+  return spends;
 }
 
 /** The intent must parse strictly, and the withdrawal's intent hash must be the hash of it. */
@@ -263,8 +319,12 @@ function checkOutputs(intent: WithdrawalIntent, summary: PsbtSummary, network: N
   return { destinations, change };
 }
 
-/** Every input must be a coin of the vault, carry its full previous transaction and ask for SIGHASH_ALL only. */
-function checkInputs(summary: PsbtSummary, reasons: string[]): WithdrawalSummary['inputs'] {
+/**
+ * Every input must be a coin of the vault, carry its full previous transaction and the witness
+ * UTXO (checked to match it on decoding), and ask for the vault kind's one sighash type only.
+ */
+function checkInputs(summary: PsbtSummary, kind: VaultKind, reasons: string[]): WithdrawalSummary['inputs'] {
+  const sighash = SIGNED_SIGHASH[kind];
   const seen = new Set<string>();
   const inputs: WithdrawalSummary['inputs'] = [];
   for (const input of summary.inputs) {
@@ -274,8 +334,9 @@ function checkInputs(summary: PsbtSummary, reasons: string[]): WithdrawalSummary
     seen.add(outpoint);
     if (input.vault === null) reasons.push(`${where}: ${outpoint} is not a coin of this vault`);
     if (!input.hasFullPrevTx) reasons.push(`${where}: no full previous transaction, so its amount is unproven`);
-    if (input.sighashTypes.some((t) => t !== SIGHASH_ALL)) {
-      reasons.push(`${where}: asks for sighash type(s) ${input.sighashTypes.join(', ')}; only SIGHASH_ALL is signed`);
+    if (!input.hasWitnessUtxo) reasons.push(`${where}: no witness_utxo, which signers and other wallets need beside the full previous transaction`);
+    if (input.sighashTypes.some((t) => t !== sighash.type)) {
+      reasons.push(`${where}: asks for sighash type(s) ${input.sighashTypes.join(', ')}; only ${sighash.name} is signed`);
     }
     if (!ACCEPTED_SEQUENCES.has(input.sequence)) {
       reasons.push(`${where}: sequence 0x${input.sequence.toString(16)} sets a relative timelock (BIP68)`);

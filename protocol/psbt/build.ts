@@ -1,10 +1,18 @@
 /**
- * BIP174 Creator and Updater for a vault withdrawal: a version 0 PSBT that any wallet able to
- * co-sign P2WSH multisig (Sparrow, Caravan, Bitcoin Core, hardware signers) can check and sign
- * on its own. Each input carries its full previous transaction (so its amount is provable) and
- * the witness_utxo derived from it, the witness script and the BIP32 derivation of every key;
- * the change output carries the same, so a signer can recognise it as the vault's; the global
- * xpubs (PSBT_GLOBAL_XPUB) let a signer check the whole key set.
+ * BIP174 Creator and Updater for a vault withdrawal, for both vault kinds: a version 0 PSBT that
+ * any wallet able to co-sign P2WSH multisig (Sparrow, Caravan, Bitcoin Core, hardware signers)
+ * or watch the FROST vault's `tr(xpub/<0;1>/*)` can check on its own. Each input carries its full
+ * previous transaction (so its amount is provable, and every signer checks both kinds the same
+ * way) and the witness_utxo derived from it. A multisig input adds the witness script and the
+ * BIP32 derivation of every key; a FROST input adds (BIP371) its Taproot internal key and that
+ * key's derivation from the group xpub, with no leaf hashes (key path). The change output
+ * carries the same, so a signer can recognise it as the vault's; the global xpubs
+ * (PSBT_GLOBAL_XPUB) let a signer check the whole key set.
+ *
+ * A FROST group xpub has no origin (it is a depth-0 key of its own), so its derivations use, as
+ * Bitcoin Core does for a descriptor key without origin, the fingerprint of the xpub's own key
+ * and the path from it, [change, index]; its global xpub entry has that fingerprint and an empty
+ * path.
  *
  * Outputs stay in the order given, with change last. The order is then a pure function of the
  * intent, so every party can rebuild and compare the transaction, and a wallet showing the PSBT
@@ -17,15 +25,16 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { equalBytes } from '@scure/btc-signer/utils.js';
 import { addressToScript } from '../address';
 import { MAX_MONEY_SATS } from '../amounts';
+import { type VaultDescriptor, accountOriginPath, frostGroupFingerprint, taprootOutputKey, trScript } from '../descriptor';
 import { ConclaveError } from '../errors';
 import { type NetworkName, networkParams } from '../network';
 import { decodePsbt } from './decode';
 import { p2wshScriptPubKey, parseMultisig } from './multisig';
 import {
-  type RawBip32Derivation, type RawGlobalXpub, type RawPsbtInput, type RawPsbtOutput, type RawTxInput,
+  type RawBip32Derivation, type RawGlobalXpub, type RawPsbtInput, type RawPsbtOutput, type RawTapBip32Derivation, type RawTxInput,
   decodeRawTx, encodeRawPsbtV0, fingerprintFromHex, txidOf,
 } from './raw';
-import type { DerivedVaultScript } from './types';
+import type { DerivedVaultScript, TaprootVaultScript, VaultScript } from './types';
 
 /** nSequence that signals replaceability (BIP125) and sets no relative timelock (BIP68). */
 export const RBF_SEQUENCE = 0xfffffffd;
@@ -36,7 +45,8 @@ export interface WithdrawalInput {
   vout: number;
   /** The full funding transaction, hex (with or without witnesses). */
   prevTxHex: string;
-  script: DerivedVaultScript;
+  /** The vault address the coin pays, of either kind (all inputs and the change of one kind). */
+  script: VaultScript;
 }
 
 export interface WithdrawalOutput {
@@ -55,7 +65,7 @@ export interface BuildWithdrawalParams {
   network: NetworkName;
   inputs: WithdrawalInput[];
   outputs: WithdrawalOutput[];
-  change?: { script: DerivedVaultScript; amount: bigint };
+  change?: { script: VaultScript; amount: bigint };
   globalXpubs: GlobalXpubInput[];
   locktime: number;
   sequence?: number;
@@ -70,6 +80,9 @@ export function buildWithdrawalPsbt(params: BuildWithdrawalParams): string {
   checkU32(sequence, 'sequence');
   if (params.inputs.length === 0) throw new ConclaveError('VALIDATION_FAILED', 'inputs: a withdrawal spends at least one coin');
   if (params.outputs.length === 0) throw new ConclaveError('VALIDATION_FAILED', 'outputs: a withdrawal pays at least one destination');
+  // One vault, one kind: the signers of one kind cannot sign the other's inputs.
+  const kinds = new Set([...params.inputs.map((coin) => kindOf(coin.script)), ...(params.change ? [kindOf(params.change.script)] : [])]);
+  if (kinds.size > 1) throw new ConclaveError('VALIDATION_FAILED', 'inputs: multisig and FROST vault scripts mixed in one withdrawal');
 
   const seen = new Set<string>();
   const txInputs: RawTxInput[] = [];
@@ -91,7 +104,9 @@ export function buildWithdrawalPsbt(params: BuildWithdrawalParams): string {
     const { script, amount } = params.change;
     checkVaultScript(script, 'change.script');
     txOutputs.push({ amount: checkAmount(amount, 'change.amount'), script: script.scriptPubKey });
-    outputMaps.push({ witnessScript: script.witnessScript, bip32Derivation: derivations(script) });
+    outputMaps.push(script.kind === 'tr-frost'
+      ? { tapInternalKey: script.internalKey, tapBip32Derivation: tapDerivations(script) }
+      : { witnessScript: script.witnessScript, bip32Derivation: derivations(script) });
   }
   const totalOut = txOutputs.reduce((sum, o) => sum + o.amount, 0n);
   if (totalOut > totalIn) {
@@ -140,15 +155,24 @@ function buildInput(coin: WithdrawalInput, i: number, sequence: number): { txInp
     map: {
       nonWitnessUtxo: prevTx,
       witnessUtxo: { amount: spent.amount, script: spent.script },
-      witnessScript: coin.script.witnessScript,
-      bip32Derivation: derivations(coin.script),
+      ...(coin.script.kind === 'tr-frost'
+        ? { tapInternalKey: coin.script.internalKey, tapBip32Derivation: tapDerivations(coin.script) }
+        : { witnessScript: coin.script.witnessScript, bip32Derivation: derivations(coin.script) }),
     },
     amount: spent.amount,
   };
 }
 
-/** The oracle's script must be self-consistent: P2WSH of a multisig whose keys are the listed ones, in order. */
-function checkVaultScript(script: DerivedVaultScript, field: string): void {
+function kindOf(script: VaultScript): 'wsh-sortedmulti' | 'tr-frost' {
+  return script.kind === 'tr-frost' ? 'tr-frost' : 'wsh-sortedmulti';
+}
+
+/**
+ * The oracle's script must be self-consistent: P2WSH of a multisig whose keys are the listed
+ * ones, in order; or P2TR of the BIP341 tweak of the listed internal key at its own position.
+ */
+function checkVaultScript(script: VaultScript, field: string): void {
+  if (script.kind === 'tr-frost') return checkTaprootScript(script, field);
   const multisig = parseMultisig(script.witnessScript);
   const consistent = multisig !== null
     && equalBytes(p2wshScriptPubKey(script.witnessScript), script.scriptPubKey)
@@ -157,8 +181,35 @@ function checkVaultScript(script: DerivedVaultScript, field: string): void {
   if (!consistent) throw new ConclaveError('VALIDATION_FAILED', `${field}: not a P2WSH multisig script with the listed keys`);
 }
 
+function checkTaprootScript(script: TaprootVaultScript, field: string): void {
+  let consistent = false;
+  try {
+    consistent = script.internalKey.length === 32
+      && script.path.length === 2 && script.path[0] === script.change && script.path[1] === script.index
+      && equalBytes(taprootOutputKey(script.internalKey), script.outputKey)
+      && equalBytes(trScript(script.outputKey), script.scriptPubKey);
+  } catch {
+    // an internal key that is not on the curve
+  }
+  if (!consistent) throw new ConclaveError('VALIDATION_FAILED', `${field}: not the key-path P2TR output of the listed internal key`);
+}
+
 function derivations(script: DerivedVaultScript): Array<[Uint8Array, RawBip32Derivation]> {
   return script.keys.map((k) => [k.pubkey, { fingerprint: checkFingerprint(k.fingerprint, 'keys.fingerprint'), path: k.path }]);
+}
+
+/** BIP371 key-path derivation of the internal key: no leaf hashes. */
+function tapDerivations(script: TaprootVaultScript): Array<[Uint8Array, RawTapBip32Derivation]> {
+  return [[script.internalKey, { hashes: [], der: { fingerprint: checkFingerprint(script.fingerprint, 'script.fingerprint'), path: [...script.path] } }]];
+}
+
+/**
+ * The PSBT_GLOBAL_XPUB entries of a vault: every multisig account key with its origin, or the
+ * FROST group xpub with its own fingerprint and an empty path (a depth-0 key).
+ */
+export function vaultGlobalXpubs(d: VaultDescriptor): GlobalXpubInput[] {
+  if (d.kind === 'tr-frost') return [{ xpub: d.groupXpub, fingerprint: frostGroupFingerprint(d), path: [] }];
+  return d.keys.map((k) => ({ xpub: k.xpub, fingerprint: k.fingerprint, path: accountOriginPath(k.path, d.network) }));
 }
 
 function globalXpub(x: GlobalXpubInput, network: NetworkName, k: number): [RawGlobalXpub, RawBip32Derivation] {

@@ -95,7 +95,7 @@ function embedded(input: RawPsbtInput, i: number): ParsedSignature[] {
 }
 
 /** BIP174 finalizer: "all other data except the UTXO and unknown fields in the input key-value map should be cleared". */
-function finalInput(input: RawPsbtInput, witness: Uint8Array[]): RawPsbtInput {
+export function finalInput(input: RawPsbtInput, witness: Uint8Array[]): RawPsbtInput {
   const { nonWitnessUtxo, witnessUtxo, unknown, proprietary } = input;
   const kept: RawPsbtInput = { nonWitnessUtxo, witnessUtxo, unknown, proprietary, finalScriptWitness: witness };
   for (const field of Object.keys(kept)) if (kept[field] === undefined) delete kept[field];
@@ -103,7 +103,7 @@ function finalInput(input: RawPsbtInput, witness: Uint8Array[]): RawPsbtInput {
 }
 
 /** The extractor's last check: every spent output is known and the outputs do not spend more. */
-function knownPrevouts(decoded: DecodedPsbt): Prevout[] {
+export function knownPrevouts(decoded: DecodedPsbt): Prevout[] {
   const prevouts = decoded.prevouts.map((prevout, i) => {
     if (prevout === null) throw new ConclaveError('PSBT_MISMATCH', `psbt/input[${i}]: the spent output is unknown`, { input: i });
     return prevout;

@@ -1,8 +1,8 @@
 /**
  * What a PSBT (BIP174 v0) really does, for the people and checks that decide whether to sign it:
  * the coins it spends (amounts from the full previous transactions), where the money goes, which
- * inputs and outputs are provably the vault's (recomputed with the pinned descriptor, see
- * ownership.ts), the fee, and the fee rate at its estimated fully signed size.
+ * inputs and outputs are provably the vault's (recomputed with the pinned descriptor of either
+ * kind, see ownership.ts), the fee, and the fee rate at its estimated fully signed size.
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { MAX_MONEY_SATS } from '../amounts';
@@ -11,12 +11,14 @@ import type { NetworkName } from '../network';
 import { scriptToAddress } from '../address';
 import { type DecodedPsbt, type PsbtLike, resolvePsbt } from './decode';
 import { parseMultisig } from './multisig';
-import { matchVaultScript, memoizeOracle } from './ownership';
+import { matchVaultMap, memoizeOracle } from './ownership';
+import type { Prevout } from './prevout';
 import type { RawPsbtInput } from './raw';
-import type { DerivedVaultScript, PsbtInputSummary, PsbtOutputSummary, PsbtSummary, VaultScriptOracle } from './types';
-import { estimateVsize, finalInputWeight, p2wshMultisigInputWeight } from './vsize';
+import { isP2trScript } from './taproot';
+import type { PsbtInputSummary, PsbtOutputSummary, PsbtSummary, VaultOracle, VaultScript } from './types';
+import { estimateVsize, finalInputWeight, p2trKeyPathInputWeight, p2wshMultisigInputWeight } from './vsize';
 
-export function inspectPsbt(psbt: PsbtLike, vaultOracle: VaultScriptOracle, network: NetworkName): PsbtSummary {
+export function inspectPsbt(psbt: PsbtLike, vaultOracle: VaultOracle, network: NetworkName): PsbtSummary {
   const decoded = resolvePsbt(psbt);
   const oracle = memoizeOracle(vaultOracle);
   const tx = decoded.raw.global.unsignedTx;
@@ -31,8 +33,7 @@ export function inspectPsbt(psbt: PsbtLike, vaultOracle: VaultScriptOracle, netw
   });
   const outputs = tx.outputs.map((output, j): PsbtOutputSummary => {
     if (output.amount > MAX_MONEY_SATS) throw new ConclaveError('PSBT_MISMATCH', `psbt/output[${j}]: amount exceeds 21 million BTC`);
-    const map = decoded.raw.outputs[j];
-    const derived = matchVaultScript(oracle, map.bip32Derivation, output.script, map.witnessScript);
+    const derived = matchVaultMap(oracle, decoded.raw.outputs[j], output.script);
     return {
       index: j,
       address: scriptToAddress(output.script, network),
@@ -64,14 +65,14 @@ export function inspectPsbt(psbt: PsbtLike, vaultOracle: VaultScriptOracle, netw
   };
 }
 
-function inspectInput(decoded: DecodedPsbt, i: number, oracle: VaultScriptOracle, network: NetworkName): { summary: PsbtInputSummary; weight: number } {
+function inspectInput(decoded: DecodedPsbt, i: number, oracle: VaultOracle, network: NetworkName): { summary: PsbtInputSummary; weight: number } {
   const input = decoded.raw.inputs[i];
   const outpoint = decoded.raw.global.unsignedTx.inputs[i];
   const prevout = decoded.prevouts[i];
   if (prevout === null) {
     throw new ConclaveError('PSBT_MISMATCH', `psbt/input[${i}]: the spent output is unknown (no non_witness_utxo or witness_utxo)`, { input: i });
   }
-  const derived = matchVaultScript(oracle, input.bip32Derivation, prevout.script, input.witnessScript);
+  const derived = matchVaultMap(oracle, input, prevout.script);
   return {
     summary: {
       index: i,
@@ -83,35 +84,43 @@ function inspectInput(decoded: DecodedPsbt, i: number, oracle: VaultScriptOracle
       scriptPubKey: bytesToHex(prevout.script),
       vault: position(derived),
       hasFullPrevTx: prevout.fromFullTx,
+      hasWitnessUtxo: input.witnessUtxo !== undefined,
       sighashTypes: sighashTypes(input),
     },
-    weight: signedInputWeight(input, i, derived),
+    weight: signedInputWeight(input, prevout, i, derived),
   };
 }
 
 /** Weight once signed: from the vault's own script when the input is ours, else from what the PSBT shows. */
-function signedInputWeight(input: RawPsbtInput, i: number, derived: DerivedVaultScript | null): number {
+function signedInputWeight(input: RawPsbtInput, prevout: Prevout, i: number, derived: VaultScript | null): number {
   if (input.finalScriptWitness !== undefined || input.finalScriptSig !== undefined) {
     return finalInputWeight(input.finalScriptSig, input.finalScriptWitness);
   }
+  if (derived?.kind === 'tr-frost') return p2trKeyPathInputWeight();
   const witnessScript = derived?.witnessScript ?? input.witnessScript;
   const multisig = witnessScript === undefined ? null : parseMultisig(witnessScript);
-  if (witnessScript === undefined || multisig === null) {
-    throw new ConclaveError('PSBT_MISMATCH', `psbt/input[${i}]: not a P2WSH multisig spend, its signed size cannot be estimated`, { input: i });
-  }
-  return p2wshMultisigInputWeight(multisig.m, witnessScript.length);
+  if (witnessScript !== undefined && multisig !== null) return p2wshMultisigInputWeight(multisig.m, witnessScript.length);
+  // Someone else's Taproot coin (refused later as not the vault's): priced at its smallest spend.
+  if (witnessScript === undefined && input.tapLeafScript === undefined && isP2trScript(prevout.script)) return p2trKeyPathInputWeight();
+  throw new ConclaveError('PSBT_MISMATCH', `psbt/input[${i}]: neither a P2WSH multisig nor a key-path Taproot spend, its signed size cannot be estimated`, { input: i });
 }
 
-/** Declared PSBT_IN_SIGHASH_TYPE and the sighash byte of every partial signature, sorted, distinct. */
+/**
+ * Declared PSBT_IN_SIGHASH_TYPE and the sighash type of every signature the input carries:
+ * the last byte of ECDSA partial signatures; for BIP340 signatures (BIP371 tap_key_sig,
+ * tap_script_sig) 0x00, SIGHASH_DEFAULT, when 64 bytes long, else their 65th byte. Sorted, distinct.
+ */
 function sighashTypes(input: RawPsbtInput): number[] {
   const types = new Set<number>();
   if (input.sighashType !== undefined) types.add(input.sighashType);
   for (const [, signature] of input.partialSig ?? []) {
     if (signature.length > 0) types.add(signature[signature.length - 1]);
   }
+  const schnorr = [...(input.tapKeySig === undefined ? [] : [input.tapKeySig]), ...(input.tapScriptSig ?? []).map(([, sig]) => sig)];
+  for (const signature of schnorr) types.add(signature.length === 65 ? signature[64] : 0x00);
   return [...types].sort((a, b) => a - b);
 }
 
-function position(derived: DerivedVaultScript | null): { change: 0 | 1; index: number } | null {
+function position(derived: VaultScript | null): { change: 0 | 1; index: number } | null {
   return derived === null ? null : { change: derived.change, index: derived.index };
 }

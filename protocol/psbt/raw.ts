@@ -43,6 +43,12 @@ export interface RawBip32Derivation {
   path: number[];
 }
 
+/** BIP371 PSBT_IN/OUT_TAP_BIP32_DERIVATION value: leaf hashes (none for the key path) and the BIP32 derivation. */
+export interface RawTapBip32Derivation {
+  hashes: Uint8Array[];
+  der: RawBip32Derivation;
+}
+
 export interface RawGlobalXpub {
   version: number;
   depth: number;
@@ -69,6 +75,14 @@ export interface RawPsbtInput {
   bip32Derivation?: Array<[Uint8Array, RawBip32Derivation]>;
   finalScriptSig?: Uint8Array;
   finalScriptWitness?: Uint8Array[];
+  /** BIP371: 64-byte key-path signature, or 65 with an explicit sighash byte. */
+  tapKeySig?: Uint8Array;
+  tapScriptSig?: Array<[{ pubKey: Uint8Array; leafHash: Uint8Array }, Uint8Array]>;
+  tapLeafScript?: Array<[unknown, Uint8Array]>;
+  /** BIP371: x-only keys (32 bytes) with their derivations. */
+  tapBip32Derivation?: Array<[Uint8Array, RawTapBip32Derivation]>;
+  tapInternalKey?: Uint8Array;
+  tapMerkleRoot?: Uint8Array;
   [field: string]: unknown;
 }
 
@@ -76,6 +90,9 @@ export interface RawPsbtOutput {
   redeemScript?: Uint8Array;
   witnessScript?: Uint8Array;
   bip32Derivation?: Array<[Uint8Array, RawBip32Derivation]>;
+  tapInternalKey?: Uint8Array;
+  tapTree?: unknown;
+  tapBip32Derivation?: Array<[Uint8Array, RawTapBip32Derivation]>;
   [field: string]: unknown;
 }
 

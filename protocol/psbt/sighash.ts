@@ -1,17 +1,23 @@
 /**
- * BIP143 signature hashes for SIGHASH_ALL, the only type Conclave signs or accepts.
- * hashPrevouts, hashSequence and hashOutputs are the same for every input under SIGHASH_ALL,
- * so they are computed once per transaction ("Cost of signing as inputs grow", STACK.md):
- * each input then costs one fixed-size double SHA-256 plus its script code, and signing or
- * verifying N inputs stays linear in N. A library that rebuilds them per input (as scure's
- * `preimageWitnessV0` does) goes quadratic on large consolidations.
+ * Signature hashes of the only types Conclave signs or accepts: BIP143 SIGHASH_ALL for P2WSH
+ * multisig inputs, and BIP341 SIGHASH_DEFAULT for key-path Taproot (FROST vault) inputs.
+ * The per-transaction parts (BIP143 hashPrevouts, hashSequence, hashOutputs; BIP341 sha_prevouts,
+ * sha_amounts, sha_scriptpubkeys, sha_sequences, sha_outputs) are the same for every input under
+ * these types, so they are computed once per transaction ("Cost of signing as inputs grow",
+ * STACK.md): each input then costs one fixed-size hash, and signing or verifying N inputs stays
+ * linear in N. A library that rebuilds them per input (as scure's `preimageWitnessV0` and
+ * `preimageWitnessV1` do) goes quadratic on large consolidations.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
 import { concatBytes } from '@noble/hashes/utils.js';
 import { CompactSize } from '@scure/btc-signer/script.js';
 import { sha256x2 } from '@scure/btc-signer/utils.js';
-import type { RawUnsignedTx } from './raw';
+import { taggedHash } from '../hashing';
+import type { RawTxOutput, RawUnsignedTx } from './raw';
 
 export const SIGHASH_ALL = 0x01;
+/** BIP341: signs like SIGHASH_ALL, and the signature carries no sighash byte (64 bytes). */
+export const SIGHASH_DEFAULT = 0x00;
 
 /** Computes BIP143 SIGHASH_ALL digests for the inputs of one unsigned transaction. */
 export class SighashAllV0 {
@@ -53,6 +59,45 @@ export class SighashAllV0 {
     tailView.setUint32(44, this.tx.lockTime, true);
     tailView.setUint32(48, SIGHASH_ALL, true);
     return sha256x2(head, varBytes(scriptCode), tail);
+  }
+}
+
+/**
+ * BIP341 key-path SIGHASH_DEFAULT digests for the inputs of one unsigned transaction:
+ * hash_TapSighash(0x00 epoch || SigMsg(0x00, 0)), where SigMsg commits to every spent amount and
+ * script (so a wrong claimed amount makes the signature invalid, unlike BIP143), no annex and no
+ * script path (spend_type 0). `prevouts` are the outputs the inputs spend, in input order.
+ */
+export class SighashDefaultV1 {
+  private readonly prefix: Uint8Array;
+
+  constructor(private readonly tx: RawUnsignedTx, prevouts: ReadonlyArray<RawTxOutput>) {
+    if (prevouts.length !== tx.inputs.length) throw new RangeError(`sighash: ${prevouts.length} spent outputs for ${tx.inputs.length} inputs`);
+    const sequences = new Uint8Array(4 * tx.inputs.length);
+    const sequenceView = new DataView(sequences.buffer);
+    tx.inputs.forEach((input, i) => sequenceView.setUint32(4 * i, input.sequence, true));
+    const shaPrevouts = sha256(concatBytes(...tx.inputs.map((input) => outpointBytes(input.txid, input.index))));
+    const shaAmounts = sha256(concatBytes(...prevouts.map((p) => u64le(p.amount))));
+    const shaScriptPubkeys = sha256(concatBytes(...prevouts.map((p) => varBytes(p.script))));
+    const shaSequences = sha256(sequences);
+    const shaOutputs = sha256(concatBytes(...tx.outputs.map((o) => concatBytes(u64le(o.amount), varBytes(o.script)))));
+    // epoch, hash_type, nVersion, nLockTime, then the five per-transaction hashes (BIP341 order).
+    const head = new Uint8Array(1 + 1 + 4 + 4);
+    const headView = new DataView(head.buffer);
+    head[0] = 0x00;
+    head[1] = SIGHASH_DEFAULT;
+    headView.setInt32(2, tx.version, true);
+    headView.setUint32(6, tx.lockTime, true);
+    this.prefix = concatBytes(head, shaPrevouts, shaAmounts, shaScriptPubkeys, shaSequences, shaOutputs);
+  }
+
+  /** The digest the aggregate BIP340 signature of input `index` signs. */
+  digest(index: number): Uint8Array {
+    if (this.tx.inputs[index] === undefined) throw new RangeError(`sighash: no input ${index}`);
+    const tail = new Uint8Array(1 + 4);
+    tail[0] = 0x00; // spend_type: key path, no annex
+    new DataView(tail.buffer).setUint32(1, index, true);
+    return taggedHash('TapSighash', this.prefix, tail);
   }
 }
 

@@ -1,25 +1,39 @@
 /**
- * Shared shapes of the PSBT module (BIP174 version 0, P2WSH `sortedmulti` vaults per BIP48/67):
- * the vault-script oracle the module recomputes ownership with, and the summary a signer or the
- * coordinator reads before it signs or relays anything.
+ * Shared shapes of the PSBT module (BIP174 version 0) for both vault kinds, P2WSH `sortedmulti`
+ * (BIP48/67) and FROST key-path Taproot (BIP341/371): the vault-script oracle the module
+ * recomputes ownership with, and the summary a signer or the coordinator reads before it signs
+ * or relays anything.
  */
 
 // The address shapes come from the descriptor module, which derives them.
-import type { DerivedVaultScript } from '../descriptor/vault-descriptor';
+import type { DerivedVaultScript, TaprootVaultScript } from '../descriptor';
 
-export type { DerivedVaultScript, VaultKeyDerivation } from '../descriptor/vault-descriptor';
+export type { DerivedVaultScript, TaprootVaultScript, VaultKeyDerivation, VaultScript } from '../descriptor';
 
 /**
- * What this module needs to know about a vault: the pinned descriptor, able to derive any address.
- * Ownership of an input or output is always recomputed through `derive`, never read from the PSBT:
- * BIP32 derivation fields are only hints of which (change, index) to try.
+ * What this module needs to know about a multisig vault: the pinned descriptor, able to derive
+ * any address. Ownership of an input or output is always recomputed through `derive`, never read
+ * from the PSBT: BIP32 derivation fields are only hints of which (change, index) to try.
  */
 export interface VaultScriptOracle {
+  /** Optional so that oracles written before FROST vaults still type-check; absent means multisig. */
+  kind?: 'wsh-sortedmulti';
   threshold: number;
   /** Master fingerprints of the vault's keys, 8 lowercase hex digits each. */
   fingerprints: string[];
   derive(change: 0 | 1, index: number): DerivedVaultScript;
 }
+
+/** The same for a FROST Taproot vault; its BIP371 tap derivations are the hints. */
+export interface TaprootVaultScriptOracle {
+  kind: 'tr-frost';
+  /** The group xpub's own fingerprint (8 lowercase hex digits), the only one its derivations carry. */
+  fingerprints: string[];
+  derive(change: 0 | 1, index: number): TaprootVaultScript;
+}
+
+/** An oracle of either kind of vault. */
+export type VaultOracle = VaultScriptOracle | TaprootVaultScriptOracle;
 
 /** Where a script sits in the vault, when it does. */
 export interface VaultPosition {
@@ -41,7 +55,13 @@ export interface PsbtInputSummary {
   vault: VaultPosition | null;
   /** True when the amount and script come from the full previous transaction (non_witness_utxo). */
   hasFullPrevTx: boolean;
-  /** Distinct sighash types the input declares (PSBT_IN_SIGHASH_TYPE) or its partial signatures use. */
+  /** True when the input also carries PSBT_IN_WITNESS_UTXO (which, with a full transaction, was checked to match it). */
+  hasWitnessUtxo: boolean;
+  /**
+   * Distinct sighash types the input declares (PSBT_IN_SIGHASH_TYPE) or its signatures use:
+   * partial signatures' last byte, and for Taproot (BIP371) 0x00 (SIGHASH_DEFAULT) for a 64-byte
+   * signature or the 65th byte.
+   */
   sighashTypes: number[];
 }
 
@@ -65,7 +85,10 @@ export interface PsbtSummary {
   totalIn: bigint;
   totalOut: bigint;
   fee: bigint;
-  /** Estimated virtual size once fully signed, counting 72-byte signatures (the largest low-S DER). */
+  /**
+   * Estimated virtual size once fully signed: 72-byte signatures for multisig (the largest low-S
+   * DER), one 64-byte BIP340 signature per key-path Taproot input.
+   */
   vsize: number;
   /** fee / vsize in sat/vB; a lower bound of the final rate, since the size estimate is an upper bound. */
   feeRate: number;
