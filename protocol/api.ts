@@ -102,6 +102,12 @@ export const withdrawalIntentSchema = z.object({
   expiresAt: z.iso.datetime(),
   /** Hash of the vault policy the proposer acts under; signers refuse any other. */
   policyHash: hash256Schema,
+  /**
+   * Set on a fee bump (RBF): the hash of the intent this one replaces, for the same withdrawal,
+   * paying the same outputs from the same coins at a higher fee. A signer signs it only as a
+   * replacement of the intent it signed last for that withdrawal (its journal).
+   */
+  replaces: hash256Schema.optional(),
 }).strict();
 export type WithdrawalIntent = z.infer<typeof withdrawalIntentSchema>;
 

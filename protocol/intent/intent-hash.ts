@@ -15,3 +15,13 @@ export const INTENT_HASH_TAG = 'Conclave/intent';
 export function intentHash(intent: WithdrawalIntent): string {
   return taggedHashHex(INTENT_HASH_TAG, canonicalBytes(intent));
 }
+
+export const PAYMENTS_HASH_TAG = 'Conclave/payments';
+
+/**
+ * What an intent pays, and nothing else: its outputs (addresses and amounts) in order. A fee
+ * bump must pay exactly what the intent it replaces paid; the journal keeps this hash to check.
+ */
+export function paymentsHash(intent: Pick<WithdrawalIntent, 'outputs'>): string {
+  return taggedHashHex(PAYMENTS_HASH_TAG, canonicalBytes(intent.outputs));
+}

@@ -29,8 +29,8 @@ import {
 } from '../psbt';
 import { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
 import { countApprovals } from './approvals';
-import { intentHash } from './intent-hash';
-import { journalConflicts, outpointKey, type SigningRecord } from './signing-journal';
+import { intentHash, paymentsHash } from './intent-hash';
+import { journalConflicts, outpointKey, type SigningCandidate, type SigningRecord } from './signing-journal';
 
 /**
  * Slack on the intent's fee rate. The coordinator sets the fee from its own estimate of the
@@ -130,8 +130,8 @@ export interface TaprootKeySpend {
 }
 
 export type VerifyWithdrawalResult =
-  | { ok: true; kind: 'wsh-sortedmulti'; summary: WithdrawalSummary; inputsToSign: number[] }
-  | { ok: true; kind: 'tr-frost'; summary: WithdrawalSummary; inputsToSign: number[]; keySpends: TaprootKeySpend[] }
+  | { ok: true; kind: 'wsh-sortedmulti'; summary: WithdrawalSummary; inputsToSign: number[]; journalRecord: SigningCandidate }
+  | { ok: true; kind: 'tr-frost'; summary: WithdrawalSummary; inputsToSign: number[]; journalRecord: SigningCandidate; keySpends: TaprootKeySpend[] }
   | { ok: false; reasons: string[] };
 
 export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): VerifyWithdrawalResult {
@@ -161,8 +161,9 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
 
   const inputs = checkInputs(summary, pinned.descriptor.kind, reasons);
   checkTransaction(summary, reasons);
-  if (input.purpose !== 'approve') checkJournal(input, summary, reasons);
   if (intent === null) return { ok: false, reasons };
+  const journalRecord = journalCandidate(input, intent, summary);
+  if (input.purpose !== 'approve') reasons.push(...journalConflicts(journalRecord, input.journal));
   const outputs = checkOutputs(intent, summary, network, reasons);
   checkFee(intent, summary, reasons);
   checkPolicy(input, intent, summary, proposer, reasons);
@@ -171,6 +172,8 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
   const inputsToSign = summary.inputs.map((i) => i.index);
   const verdict = {
     inputsToSign,
+    // What the signer writes to its journal, checked again under its state lock before signing.
+    journalRecord,
     summary: {
       withdrawalId: withdrawal.id,
       vaultId: intent.vaultId,
@@ -393,11 +396,14 @@ function checkPolicy(input: VerifyWithdrawalInput, intent: WithdrawalIntent, sum
   }
 }
 
-function checkJournal({ withdrawal, journal }: VerifyWithdrawalInput, summary: PsbtSummary, reasons: string[]): void {
-  reasons.push(...journalConflicts({
+function journalCandidate({ withdrawal }: VerifyWithdrawalInput, intent: WithdrawalIntent, summary: PsbtSummary): SigningCandidate {
+  return {
     withdrawalId: withdrawal.id,
     intentHash: withdrawal.intentHash,
     unsignedTxid: summary.unsignedTxid,
     inputs: summary.inputs.map((i) => outpointKey(i.txid, i.vout)),
-  }, journal));
+    fee: summary.fee.toString(),
+    paymentsHash: paymentsHash(intent),
+    ...(intent.replaces === undefined ? {} : { replaces: intent.replaces }),
+  };
 }

@@ -9,7 +9,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { MESSAGE_TYPES, type WithdrawalSignature } from '../../protocol/api';
 import { ConclaveError } from '../../protocol/errors';
-import { journalConflicts, outpointKey, verifyWithdrawalForSigning, type WithdrawalSummary } from '../../protocol/intent';
+import { journalConflicts, verifyWithdrawalForSigning, type WithdrawalSummary } from '../../protocol/intent';
 import { signVaultInputs } from '../../protocol/psbt';
 import type { CoordinatorClient } from '../coordinator/client';
 import { withdrawalViewSchema, type WithdrawalViewParsed } from '../coordinator/views';
@@ -90,19 +90,17 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
   // sign never leaves a "signed" record that would block an honest rebuild of the intent.
   const account = { fingerprint: keystore.accountKey.fingerprint, path: accountPathIndexes(pinned.network) };
   const { partialSigs } = signVaultInputs(withdrawal.psbt, keystore.accountHDKey(), account, inputsToSign);
-  const inputs = summary.inputs.map((i) => outpointKey(i.txid, i.vout));
   if (!resumed) {
     state.update((fresh) => {
       // Checked again under the state lock: another signer process on this home may have signed meanwhile.
-      const conflicts = journalConflicts({ withdrawalId: withdrawal.id, intentHash: withdrawal.intentHash, unsignedTxid: summary.unsignedTxid, inputs }, fresh.journal);
+      const conflicts = journalConflicts(verdict.journalRecord, fresh.journal);
       if (conflicts.length > 0) throw new ConclaveError('INTENT_REFUSED', conflicts.join('; '));
       if (fresh.journal.some((e) => e.withdrawalId === withdrawal.id && e.intentHash === withdrawal.intentHash)) return;
+      const { replaces: _replaces, ...record } = verdict.journalRecord;
       fresh.journal.push({
-        withdrawalId: withdrawal.id,
+        ...record,
+        inputs: [...record.inputs],
         vaultId: withdrawal.vaultId,
-        intentHash: withdrawal.intentHash,
-        unsignedTxid: summary.unsignedTxid,
-        inputs,
         signedAt: deps.now().toISOString(),
         submittedAt: null,
       });

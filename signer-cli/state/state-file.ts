@@ -50,6 +50,9 @@ const journalEntrySchema = z.object({
   unsignedTxid: txidSchema,
   /** Outpoints `txid:vout` the signed transaction spends. */
   inputs: z.array(z.string().regex(/^[0-9a-f]{64}:[0-9]+$/)),
+  /** Fee (satoshis) and what the intent pays: a fee bump must pay more for the same (signing-journal.ts). */
+  fee: z.string().regex(/^[0-9]{1,16}$/).optional(),
+  paymentsHash: hash256Schema.optional(),
   signedAt: z.iso.datetime(),
   /** Set once the coordinator accepted the signature; null means "signed, delivery pending". */
   submittedAt: z.iso.datetime().nullable(),
