@@ -30,6 +30,8 @@ export const MESSAGE_TYPES = {
   withdrawalPropose: 'withdrawal.propose',
   withdrawalApprove: 'withdrawal.approve',
   withdrawalCancel: 'withdrawal.cancel',
+  /** A fee bump (RBF): the body is the replacement intent, with `replaces` set. */
+  withdrawalBump: 'withdrawal.bump',
   withdrawalSignature: 'withdrawal.signature',
   wsAuth: 'ws.auth',
   setupOpen: 'setup.open',
@@ -314,5 +316,9 @@ export type CoordinatorEvent =
   | { kind: 'signing.requested'; vaultId: string; withdrawalId: string }
   | { kind: 'signature.received'; vaultId: string; withdrawalId: string; identityKey: string; count: number; threshold: number }
   | { kind: 'withdrawal.state'; vaultId: string; withdrawalId: string; state: WithdrawalState }
+  /** A FROST signing session opened for a withdrawal: its signers fetch it and send their shares. */
+  | { kind: 'frost.session'; vaultId: string; withdrawalId: string; sessionId: string }
+  /** A FROST session failed (a bad share, a time-out): keyholders send fresh commitments. */
+  | { kind: 'frost.retry'; vaultId: string; withdrawalId: string }
   /** Pushed after every commit that appended audit events; signers keep the heads they saw. */
   | { kind: 'audit.head'; seq: number; hash: string; coordinatorSig: string };

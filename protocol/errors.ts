@@ -43,6 +43,7 @@ export const ERROR_CATALOG = {
   CONFLICT_RETRY: { status: 409, summary: 'A concurrent request changed the same record first; nothing of this one was written, so it can be sent again' },
   INSUFFICIENT_FUNDS: { status: 422, summary: 'The vault has not enough unreserved coins' },
   WITHDRAWAL_STATE: { status: 409, summary: 'The withdrawal is not in a state that allows this' },
+  FEE_BUMP_INVALID: { status: 422, summary: 'A fee bump must replace the current intent, pay the same outputs from the same coins, and pay a higher fee' },
   SIGNATURE_INVALID: { status: 422, summary: 'A partial signature does not verify' },
   SIGNER_NOT_IN_VAULT: { status: 403, summary: 'The signature is by a key outside the vault' },
   DEPOSIT_CONFLICT: { status: 409, summary: 'The deposit conflicts with what is recorded' },
@@ -87,6 +88,23 @@ export const ERROR_CATALOG = {
   FROST_DKG_SHARE_INVALID: { status: 422, summary: "A DKG round-2 share does not match its sender's round-1 commitments" },
   FROST_DKG_EQUIVOCATION: { status: 409, summary: 'Participants saw different DKG transcripts: someone signed two round-1 packages or two transcripts' },
   FROST_DKG_CERTIFICATE_INVALID: { status: 422, summary: 'A DKG certificate does not verify (a signature missing, invalid, or over another transcript)' },
+  // FROST key generation through the coordinator (signer-cli frost open/join)
+  FROST_SETUP_EXPIRED: { status: 409, summary: 'The FROST key-generation setup has passed its deadline before completing' },
+  FROST_SETUP_ABORTED: { status: 409, summary: 'The FROST key-generation setup was stopped by the coordinator before completing' },
+  FROST_DKG_STATE_MISSING: { status: 409, summary: "This signer's DKG message is at the coordinator but its saved DKG state is gone, so it cannot continue without equivocating" },
+  FROST_SHARE_MISSING: { status: 404, summary: "No FROST key share of this signer's for the vault (the sealed share file is gone)" },
+  // FROST key generation relayed by the coordinator (server/frost-setups)
+  FROST_SETUP_NOT_FOUND: { status: 404, summary: 'No such FROST key-generation setup' },
+  FROST_SETUP_EXISTS: { status: 409, summary: 'A FROST key-generation setup with this setup id already exists' },
+  FROST_SETUP_STATE: { status: 409, summary: 'The FROST setup is not at a step that takes this message (an earlier round is incomplete, or the setup is complete)' },
+  FROST_SETUP_ROUND2_INVALID: { status: 400, summary: 'A round-2 submission does not hold exactly one message to each other participant, all from one sender' },
+  // FROST signing rounds relayed by the coordinator (server/frost-signing)
+  FROST_COMMITMENT_PENDING: { status: 409, summary: 'This keyholder already has an unused commitment for the withdrawal; it is used by the next session (send the same one again, or wait)' },
+  FROST_SIGNER_EXCLUDED: { status: 403, summary: 'This keyholder sent an invalid signature share for the withdrawal and signs in none of its further sessions' },
+  FROST_SESSION_NOT_FOUND: { status: 404, summary: 'No such FROST signing session for this withdrawal' },
+  FROST_SESSION_CLOSED: { status: 409, summary: 'The FROST signing session is no longer collecting shares (complete, failed or timed out); commit again for a new one' },
+  FROST_NOT_IN_SESSION: { status: 403, summary: 'The keyholder is not in the signing set of this FROST session' },
+  FROST_SESSION_TIMEOUT: { status: 409, summary: 'The FROST signing session waited longer than the coordinator allows for its shares; signers commit again for a new one' },
   // Local (signer CLI)
   KEYSTORE_PASSPHRASE: { status: 401, summary: 'The keystore passphrase is wrong or the file was altered' },
   KEYSTORE_MISSING: { status: 404, summary: 'No keystore at the given path' },

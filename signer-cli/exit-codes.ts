@@ -73,6 +73,23 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   FROST_DKG_SHARE_INVALID: EXIT.refused,
   FROST_DKG_EQUIVOCATION: EXIT.refused,
   FROST_DKG_CERTIFICATE_INVALID: EXIT.refused,
+  // FROST key generation: a dead setup is refused; lost local secrets are a keystore matter
+  FROST_SETUP_EXPIRED: EXIT.refused,
+  FROST_SETUP_ABORTED: EXIT.refused,
+  FROST_DKG_STATE_MISSING: EXIT.auth,
+  FROST_SHARE_MISSING: EXIT.auth,
+  // FROST setups at the coordinator: an unknown, duplicate or out-of-step setup is the coordinator's answer; a bad submission is a usage error
+  FROST_SETUP_NOT_FOUND: EXIT.coordinator,
+  FROST_SETUP_EXISTS: EXIT.coordinator,
+  FROST_SETUP_STATE: EXIT.coordinator,
+  FROST_SETUP_ROUND2_INVALID: EXIT.usage,
+  // FROST signing rounds: the coordinator is not (yet) at the step this request is for
+  FROST_COMMITMENT_PENDING: EXIT.coordinator,
+  FROST_SIGNER_EXCLUDED: EXIT.refused,
+  FROST_SESSION_NOT_FOUND: EXIT.coordinator,
+  FROST_SESSION_CLOSED: EXIT.coordinator,
+  FROST_NOT_IN_SESSION: EXIT.refused,
+  FROST_SESSION_TIMEOUT: EXIT.coordinator,
   ENVELOPE_INVALID: EXIT.auth,
   ENVELOPE_BAD_SIGNATURE: EXIT.auth,
   ENVELOPE_EXPIRED: EXIT.auth,
@@ -98,6 +115,7 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   CONFLICT_RETRY: EXIT.coordinator,
   INSUFFICIENT_FUNDS: EXIT.coordinator,
   WITHDRAWAL_STATE: EXIT.coordinator,
+  FEE_BUMP_INVALID: EXIT.refused,
   SIGNATURE_INVALID: EXIT.coordinator,
   DEPOSIT_CONFLICT: EXIT.coordinator,
   POLICY_MISMATCH: EXIT.refused,
@@ -142,6 +160,16 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   // FROST DKG
   FROST_DKG_EQUIVOCATION: 'participants saw different key-generation transcripts: never use this key; keep this output as evidence and compare notes out of band',
   FROST_DKG_MISSING_MESSAGE: 'a participant has not sent its message yet: wait and retry, or ask them out of band',
+  FROST_DKG_CERTIFICATE_INVALID: 'the participants did not all sign this key: never use it; keep this output as evidence and compare notes out of band',
+  FROST_DKG_STATE_INVALID: 'the saved DKG state does not fit this setup or this keystore: restore frost/<setupId>.dkg from backup, or have the opener start a new setup',
+  FROST_DKG_PARAMS_INVALID: 'check --threshold and --members (2 <= threshold <= members <= 15, each member once)',
+  FROST_SETUP_EXPIRED: 'the setup is over and its key must not be used; the opener starts a new one with "conclave-signer frost open"',
+  FROST_SETUP_ABORTED: 'the key of this setup must not be used; read the reason, compare notes out of band, and open a new setup with "conclave-signer frost open"',
+  FROST_DKG_STATE_MISSING: 'restore frost/<setupId>.dkg from a backup of this signer\'s home and run "frost join" again; without it, the opener must start a new setup',
+  FROST_SHARE_MISSING: 'restore frost/<setupId>.share from a backup of this signer\'s home; without it this signer cannot sign for the vault',
+  FROST_SESSION_CLOSED: 'the session ended without this signer\'s shares: nothing more is signed with its nonces; commit fresh ones for the next session',
+  FROST_SESSION_TIMEOUT: 'a keyholder of the session did not answer in time: commit fresh nonces for a new session',
+  FROST_SIGNER_EXCLUDED: 'this signer\'s share did not verify, so the others sign without it; check this machine\'s key share and keep this output for the other keyholders',
 };
 
 export function exitCodeFor(code: ErrorCode): ExitCode {

@@ -5,7 +5,7 @@
  * and the new content survives a power cut once this returns.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fchmodSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 export const PRIVATE_FILE_MODE = 0o600;
@@ -39,6 +39,13 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     throw error;
   }
   fsyncDir(dir);
+}
+
+/** Removes a file, if present, so that the removal survives a power cut once this returns. */
+export function removeFileDurably(path: string): void {
+  if (!existsSync(path)) return;
+  unlinkSync(path);
+  fsyncDir(dirname(path));
 }
 
 function fsyncDir(dir: string): void {

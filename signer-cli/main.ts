@@ -12,6 +12,8 @@ import { runAddresses } from './commands/addresses';
 import { runApprove } from './commands/approve';
 import { runAuditVerify } from './commands/audit-verify';
 import { runDeposit } from './commands/deposit';
+import { runFrostJoin } from './commands/frost-join';
+import { runFrostOpen, type FrostOpenOptions } from './commands/frost-open';
 import { runInit } from './commands/init';
 import { runJoin } from './commands/join';
 import { runListen } from './commands/listen';
@@ -28,6 +30,7 @@ import { runVaultCreate } from './commands/vault-create';
 import { runVaultList } from './commands/vault-list';
 import { runVaultPin } from './commands/vault-pin';
 import { runWhoami } from './commands/whoami';
+import { runWithdrawalBump } from './commands/withdrawal-bump';
 import { runWithdrawalCancel } from './commands/withdrawal-cancel';
 import { runWithdrawalShow } from './commands/withdrawal-show';
 import { runWithdrawalTx } from './commands/withdrawal-tx';
@@ -135,6 +138,24 @@ function buildProgram(): Command {
     .requiredOption('--out <file>', 'file to write')
     .action(action((ctx, setupId: string, o: { out: string }) => runSetupExport(ctx, setupId, o)));
 
+  const frost = program.command('frost').description('FROST Taproot vaults: distributed key generation through the coordinator, which never sees a share');
+  frost.command('open')
+    .description('propose a FROST key generation for a new vault, sign it, and take part in it')
+    .requiredOption('--name <name>', 'vault name')
+    .requiredOption('--threshold <t>', 'signers required')
+    .requiredOption('--members <list>', 'participants, comma-separated identity keys or member names, in order; you included')
+    .option('--approvals <n>', 'policy: approvals required from keyholders other than the proposer before signing', '0')
+    .option('--max-fee <sats>', 'policy: highest absolute fee of any withdrawal, in sat', '1000000')
+    .option('--max-fee-rate <sat/vB>', 'policy: highest fee rate of any withdrawal', '500')
+    .option('--expires-in <hours>', 'deadline for every participant to finish, in hours, at most 168', '24')
+    .option('--yes', 'take part without asking (after comparing the fingerprints out of band)')
+    .option('--no-wait', 'return once your round-1 commitment is sent; continue with "frost join <setupId>"')
+    .action(action((ctx, o: FrostOpenOptions) => runFrostOpen(ctx, o)));
+  frost.command('join <setupId>')
+    .description('check a FROST setup, show what to compare out of band, run the key generation to the end and pin the vault; resumes after a crash')
+    .option('--yes', 'take part without asking (after comparing the fingerprints out of band)')
+    .action(action((ctx, setupId: string, o: { yes?: boolean }) => runFrostJoin(ctx, setupId, o)));
+
   program.command('addresses <vaultId>')
     .description('vault addresses derived locally and checked against the coordinator')
     .option('--change', 'the change chain instead of the receive chain')
@@ -173,6 +194,12 @@ function buildProgram(): Command {
     .description('stop a withdrawal nobody has signed yet; its coins become available again')
     .option('--reason <text>', 'why, for the audit log', '')
     .action(action((ctx, id: string, o: { reason?: string }) => runWithdrawalCancel(ctx, id, o)));
+  withdrawal.command('bump <withdrawalId>')
+    .description('fee bump (RBF) a signed withdrawal: the same coins and outputs at a higher fee rate, approved and signed again')
+    .requiredOption('--fee-rate <sat/vB>', 'the new fee rate, above the current one')
+    .option('--max-fee <sats>', 'new absolute fee cap (default: the current intent\'s)')
+    .option('--expires-in <minutes>', 'how long the replacement may be acted on', '1440')
+    .action(action((ctx, id: string, o: { feeRate: string; maxFee?: string; expiresIn?: string }) => runWithdrawalBump(ctx, id, o)));
   withdrawal.command('tx <withdrawalId>')
     .description('the final transaction hex, for broadcast elsewhere')
     .option('--out <file>', 'write the hex to this file')

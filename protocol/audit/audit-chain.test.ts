@@ -9,7 +9,7 @@ import { canonicalJson } from '../canonical-json';
 import { MESSAGE_TYPES } from '../api';
 import { signEnvelope } from '../envelope';
 import {
-  ALICE, ALICE_SECRET, BOB, BOB_SECRET, COORDINATOR_KEY, COORDINATOR_SECRET, SAMPLE_VAULT_ID, SAMPLE_WITHDRAWAL_ID, buildAuditChain, counterBytes, grownSpecs, sampleStatements, relinkFrom, sampleSpecs, toAuditView,
+  ALICE, ALICE_SECRET, BOB, BOB_SECRET, COORDINATOR_KEY, COORDINATOR_SECRET, buildAuditChain, counterBytes, grownSpecs, sampleStatements, relinkFrom, sampleSpecs, toAuditView,
 } from '../../test/support/audit-chain-fixture';
 import {
   type AuditRecord, auditRecordFromView, findRewrittenHeads, rememberHead, signAuditHead, verifyAuditChain, verifyAuditHeadSignature,

@@ -12,6 +12,9 @@
 import { MESSAGE_TYPES } from '../api';
 import { type Envelope, verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
+import { DKG_MESSAGE_TYPES } from '../frost/dkg-messages';
+import { FROST_SETUP_OPEN } from '../frost/setup-api';
+import { FROST_SIGN_MESSAGE_TYPES } from '../frost/signing-api';
 
 export const AUDIT_EVENT_KINDS = {
   'member.joined': MESSAGE_TYPES.memberJoin,
@@ -31,7 +34,20 @@ export const AUDIT_EVENT_KINDS = {
   'withdrawal.signed': null,
   'withdrawal.exported': null,
   'withdrawal.cancelled': MESSAGE_TYPES.withdrawalCancel,
+  'withdrawal.bumped': MESSAGE_TYPES.withdrawalBump,
   'withdrawal.expired': null,
+  // FROST key generation (server/frost-setups): each DKG message is its sender's signed statement
+  'frost.setup.opened': FROST_SETUP_OPEN,
+  'frost.round1': DKG_MESSAGE_TYPES.round1,
+  'frost.round2': DKG_MESSAGE_TYPES.round2,
+  'frost.confirmed': DKG_MESSAGE_TYPES.confirm,
+  'frost.setup.aborted': null,
+  'frost.vault.created': null,
+  // FROST signing rounds (server/frost-signing): commitments and shares are their keyholders' statements
+  'frost.commitment.received': FROST_SIGN_MESSAGE_TYPES.commit,
+  'frost.session.opened': null,
+  'frost.share.received': FROST_SIGN_MESSAGE_TYPES.share,
+  'frost.session.failed': null,
 } as const satisfies Record<string, string | null>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENT_KINDS;

@@ -20,5 +20,6 @@ export * from './dkg-certificate';
 export * from './dkg';
 export * from './share-encryption';
 export * from './setup-api';
+export * from './vault-key';
 export * from './signing-api';
 export * from './signing-package';

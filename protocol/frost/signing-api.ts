@@ -15,7 +15,9 @@
  * - `POST /api/v1/withdrawals/:id/frost/commitments`   body: `frost.sign.commit` envelope -> FrostSigningView
  * - `GET  /api/v1/withdrawals/:id/frost`                                                -> FrostSigningView
  * - `POST /api/v1/withdrawals/:id/frost/sessions/:sessionId/shares`  body: `frost.sign.share` envelope -> FrostSigningView
- * Pushed over WebSocket to the vault's keyholders: `frost.session` {vaultId, withdrawalId, sessionId}.
+ * Pushed over WebSocket to the vault's keyholders: `frost.session` {vaultId, withdrawalId, sessionId}, and
+ * `frost.retry` {vaultId, withdrawalId} when a session failed (a named bad share, a time-out) and
+ * no other could form: keyholders with no unused commitment then commit fresh nonces.
  */
 import { z } from 'zod';
 import { hash256Schema, idSchema, txidSchema } from '../api';

@@ -7,7 +7,8 @@
 import { intentHash, paymentsHash } from './intent-hash';
 import { journalConflicts, type SigningRecord } from './signing-journal';
 import { verifyWithdrawalForSigning } from './verify-withdrawal';
-import { ATTACKER, WITHDRAWAL_ID, approval, funding, honestIntent, psbt, verifyInput } from '../../test/support/withdrawal-fixture';
+import { signEnvelope } from '../envelope';
+import { ATTACKER, NOW, WITHDRAWAL_ID, alice, approval, fixedRandom, funding, honestIntent, psbt, verifyInput } from '../../test/support/withdrawal-fixture';
 
 const COIN_A = `${funding.txid}:0`;
 const OTHER_WITHDRAWAL = '9c0f6b2d-8e3a-4f4b-9cad-2e3f4a5b6c7d';
@@ -76,6 +77,12 @@ describe('fee bump (RBF) in the signer\'s journal', () => {
   test('a journal entry from before fee bumping (no fee recorded) cannot be replaced', () => {
     const legacy: SigningRecord = { withdrawalId: first.withdrawalId, intentHash: first.intentHash, unsignedTxid: first.unsignedTxid, inputs: first.inputs };
     expect(verifyBump(bump, 97_000n, [legacy])).toMatchObject({ ok: false, reasons: expect.arrayContaining([expect.stringMatching(/predates fee bumping/)]) });
+  });
+
+  test('a replacement intent must come as a signed withdrawal.bump, not a plain proposal', () => {
+    const input = verifyInput({ intent: bump, psbt: psbt({ change: [{ change: 1, index: 0, amount: 97_000n }] }), approvals: [approval(bump)], journal: [first] });
+    const asProposal = { ...input, withdrawal: { ...input.withdrawal, proposal: signEnvelope('withdrawal.propose', bump, alice.identitySecret, { now: NOW, randomBytes: fixedRandom }) } };
+    expect(verifyWithdrawalForSigning(asProposal)).toMatchObject({ ok: false, reasons: expect.arrayContaining([expect.stringMatching(/ENVELOPE_WRONG_TYPE|expected "withdrawal.bump"/)]) });
   });
 
   test('a bump of a withdrawal this signer never signed is a first signature for it', () => {

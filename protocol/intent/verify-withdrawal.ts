@@ -240,7 +240,10 @@ function checkIntent({ withdrawal }: VerifyWithdrawalInput, reasons: string[]): 
   return parsed.data;
 }
 
-/** The proposal must be a valid withdrawal.propose envelope by a pinned keyholder, over this very intent. */
+/**
+ * The proposal must be a valid envelope by a pinned keyholder over this very intent: a
+ * `withdrawal.propose`, or for a replacement intent (`replaces` set) a `withdrawal.bump`.
+ */
 function checkProposal({ withdrawal, pinned, now }: VerifyWithdrawalInput, intent: WithdrawalIntent | null, reasons: string[]): string | null {
   let signer: string;
   let body: unknown;
@@ -248,7 +251,8 @@ function checkProposal({ withdrawal, pinned, now }: VerifyWithdrawalInput, inten
   try {
     // Stored evidence: the proposal's own short validity window has usually passed by the time
     // keyholders sign; the intent's expiresAt bounds how long it may be acted on.
-    const envelope = verifyEnvelope(withdrawal.proposal, { now, expectedType: MESSAGE_TYPES.withdrawalPropose, checkTime: false });
+    const expectedType = intent?.replaces === undefined ? MESSAGE_TYPES.withdrawalPropose : MESSAGE_TYPES.withdrawalBump;
+    const envelope = verifyEnvelope(withdrawal.proposal, { now, expectedType, checkTime: false });
     signer = envelope.signer;
     body = envelope.body;
     created = Date.parse(envelope.created);

@@ -24,6 +24,8 @@ const envSchema = z.object({
   CONCLAVE_GAP_LIMIT: z.coerce.number().int().min(1).max(1000).default(20),
   /** How often withdrawals whose intent expired are ended and their coins released. */
   CONCLAVE_EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).default(15),
+  /** How long a FROST signing session waits for its signers' shares before it is failed and a new one may form. */
+  CONCLAVE_FROST_SESSION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
 });
 
 export type AppConfig = {
@@ -40,6 +42,7 @@ export type AppConfig = {
   minFeeRate: number;
   gapLimit: number;
   expirySweepSeconds: number;
+  frostSessionTimeoutSeconds: number;
 };
 
 export class ConfigError extends Error {}
@@ -64,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     minFeeRate: e.CONCLAVE_MIN_FEE_RATE,
     gapLimit: e.CONCLAVE_GAP_LIMIT,
     expirySweepSeconds: e.CONCLAVE_EXPIRY_SWEEP_SECONDS,
+    frostSessionTimeoutSeconds: e.CONCLAVE_FROST_SESSION_TIMEOUT_SECONDS,
   };
 }
 

@@ -3,6 +3,11 @@ import { AuditEventEntity } from '../audit/audit-event.entity';
 import { AuditHeadEntity } from '../audit/audit-head.entity';
 import { RawTransactionEntity } from '../deposits/raw-transaction.entity';
 import { UtxoEntity } from '../deposits/utxo.entity';
+import { FrostDkgMessageEntity } from '../frost-setups/frost-dkg-message.entity';
+import { FrostSetupEntity } from '../frost-setups/frost-setup.entity';
+import { FrostCommitmentEntity } from '../frost-signing/frost-commitment.entity';
+import { FrostSessionEntity } from '../frost-signing/frost-session.entity';
+import { FrostShareEntity } from '../frost-signing/frost-share.entity';
 import { MemberEntity } from '../members/member.entity';
 import { UsedNonceEntity } from '../replay/used-nonce.entity';
 import { SetupKeyRecordEntity } from '../setups/setup-key-record.entity';
@@ -13,10 +18,12 @@ import { VaultConfirmationEntity } from '../vaults/vault-confirmation.entity';
 import { VaultMemberEntity } from '../vaults/vault-member.entity';
 import { VaultEntity } from '../vaults/vault.entity';
 import { ApprovalEntity } from '../withdrawals/approval.entity';
+import { WithdrawalTransactionEntity } from '../withdrawals/withdrawal-transaction.entity';
 import { WithdrawalEntity } from '../withdrawals/withdrawal.entity';
 
 export const ENTITIES = [
   MemberEntity, VaultEntity, VaultMemberEntity, VaultConfirmationEntity, AddressEntity,
-  UtxoEntity, RawTransactionEntity, WithdrawalEntity, ApprovalEntity, PartialSignatureEntity,
-  AuditEventEntity, AuditHeadEntity, UsedNonceEntity, SetupEntity, SetupKeyRecordEntity,
+  UtxoEntity, RawTransactionEntity, WithdrawalEntity, WithdrawalTransactionEntity, ApprovalEntity, PartialSignatureEntity,
+  AuditEventEntity, AuditHeadEntity, UsedNonceEntity, SetupEntity, SetupKeyRecordEntity, FrostSetupEntity, FrostDkgMessageEntity,
+  FrostCommitmentEntity, FrostSessionEntity, FrostShareEntity,
 ];

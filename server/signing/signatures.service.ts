@@ -2,10 +2,10 @@
  * Partial signatures from keyholders. Each submission is a signed envelope; every signature
  * in it is checked against the BIP143 sighash and against the submitting member's own key
  * for that input before it is stored. When the vault's threshold is reached the
- * transaction is finalized; in offline mode it is then `exported` for a hot machine.
+ * transaction is finalized and ends as every withdrawal does (WithdrawalFinalizer); in offline
+ * mode it is then `exported` for a hot machine. A FROST vault signs through server/frost-signing.
  */
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
 import { MESSAGE_TYPES, type PartialSignature, type WithdrawalSignature, type WithdrawalView, withdrawalSignatureSchema } from '../../protocol/api';
 import { canonicalJson } from '../../protocol/canonical-json';
 import { accountChildPublicKey } from '../../protocol/descriptor';
@@ -16,7 +16,6 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { parseWith } from '../common/parse-body';
 import { TransactionRunner } from '../database/transaction-runner';
-import { UtxoRepository } from '../deposits/utxo.repository';
 import { SignerHub } from '../events/signer-hub';
 import { MemberEntity } from '../members/member.entity';
 import { EnvelopeVerifier } from '../replay/envelope-verifier';
@@ -26,6 +25,7 @@ import { VaultsRepository } from '../vaults/vaults.repository';
 import type { WithdrawalEntity } from '../withdrawals/withdrawal.entity';
 import { WithdrawalsRepository } from '../withdrawals/withdrawals.repository';
 import { PartialSignatureEntity } from './partial-signature.entity';
+import { WithdrawalFinalizer } from './withdrawal-finalizer';
 
 @Injectable()
 export class SignaturesService {
@@ -35,8 +35,8 @@ export class SignaturesService {
     private readonly audit: AuditService,
     private readonly vaults: VaultsRepository,
     private readonly scripts: VaultScripts,
-    private readonly utxos: UtxoRepository,
     private readonly withdrawals: WithdrawalsRepository,
+    private readonly finalizer: WithdrawalFinalizer,
     private readonly hub: SignerHub,
     private readonly clock: Clock,
   ) {}
@@ -48,6 +48,8 @@ export class SignaturesService {
       if (body.withdrawalId !== withdrawalId) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.withdrawalId: does not match the route');
       const withdrawal = await this.withdrawals.find(withdrawalId, manager, true);
       const vault = await this.vaults.find(withdrawal.vaultId, manager);
+      // A FROST vault's withdrawal is signed in rounds (server/frost-signing), never by partial signatures.
+      this.scripts.multisigDescriptorOf(vault, 'a partial signature');
       const member = await manager.getRepository(MemberEntity).findOne({ where: { identityKey: envelope.signer } });
       if (!member || !(await this.vaults.isMember(manager, vault.id, member.identityKey))) {
         throw new ConclaveError('SIGNER_NOT_IN_VAULT', 'the submitting identity key is not a keyholder of this vault');
@@ -65,8 +67,9 @@ export class SignaturesService {
       await this.audit.append(manager, { kind: 'signature.received', actor: member.identityKey, subject: withdrawalId, payload: { count: all.length, threshold: vault.threshold }, evidence: envelope });
       await this.hub.publishToVault(manager, vault.id, { kind: 'signature.received', vaultId: vault.id, withdrawalId, identityKey: member.identityKey, count: all.length, threshold: vault.threshold });
       if (all.length >= vault.threshold) {
-        await this.finalize(manager, withdrawal, vault, all, now);
-        await this.hub.publishToVault(manager, vault.id, { kind: 'withdrawal.state', vaultId: vault.id, withdrawalId, state: 'exported' });
+        const sigs = all.flatMap((r) => JSON.parse(r.signatures) as PartialSignature[]);
+        const final = finalizeWithSignatures(withdrawal.psbt, sigs, vault.threshold);
+        await this.finalizer.finalize(manager, withdrawal, final, all.map((r) => r.identityKey), now);
       }
     });
     return this.withdrawals.view(withdrawalId);
@@ -94,11 +97,11 @@ export class SignaturesService {
    */
   private ownKeys(withdrawal: WithdrawalEntity, vault: VaultEntity, member: MemberEntity): Array<string | null> {
     const network = vault.network as NetworkName;
-    const summary = inspectPsbt(withdrawal.psbt, this.scripts.oracle(vault), network);
+    const summary = inspectPsbt(withdrawal.psbt, this.scripts.multisigOracle(vault, 'a partial signature'), network);
     return summary.inputs.map((input, index) => {
       if (!input.vault) return null;
       const mine = Buffer.from(accountChildPublicKey(member.accountXpub, network, input.vault.change, input.vault.index));
-      const inScript = this.scripts.derive(vault, input.vault.change, input.vault.index).keys.some((k) => mine.equals(k.pubkey));
+      const inScript = this.scripts.deriveMultisig(vault, input.vault.change, input.vault.index).keys.some((k) => mine.equals(k.pubkey));
       return inScript ? `${index}:${mine.toString('hex')}` : null;
     });
   }
@@ -119,17 +122,6 @@ export class SignaturesService {
       }
     }
     if (seen.size !== own.length) throw new ConclaveError('SIGNATURE_INVALID', `envelope.body.partialSigs: ${seen.size} of ${own.length} inputs signed`);
-    verifyPartialSignatures(withdrawal.psbt, sigs, this.scripts.oracle(vault));
-  }
-
-  private async finalize(manager: EntityManager, withdrawal: WithdrawalEntity, vault: VaultEntity, rows: PartialSignatureEntity[], now: string): Promise<void> {
-    const sigs = rows.flatMap((r) => JSON.parse(r.signatures) as PartialSignature[]);
-    const final = finalizeWithSignatures(withdrawal.psbt, sigs, vault.threshold);
-    await this.withdrawals.transition(manager, withdrawal.id, 'signing', 'signed', now, { txid: final.txid, txHex: final.txHex });
-    await this.audit.append(manager, { kind: 'withdrawal.signed', subject: withdrawal.id, payload: { txid: final.txid, signers: rows.map((r) => r.identityKey) } });
-    // Offline chain mode: nothing is broadcast here; the final transaction waits for a hot machine.
-    await this.withdrawals.transition(manager, withdrawal.id, 'signed', 'exported', now);
-    await this.utxos.markSpent(manager, withdrawal.id);
-    await this.audit.append(manager, { kind: 'withdrawal.exported', subject: withdrawal.id, payload: { txid: final.txid } });
+    verifyPartialSignatures(withdrawal.psbt, sigs, this.scripts.multisigOracle(vault, 'a partial signature'));
   }
 }

@@ -1,4 +1,7 @@
-/** A P2WSH sortedmulti vault and the evidence by which it was created. */
+/**
+ * A vault and the evidence by which it was created: a P2WSH sortedmulti vault (vault.create),
+ * or a FROST Taproot vault made from a DKG certificate (server/frost-setups).
+ */
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
 @Entity('vaults')
@@ -11,6 +14,10 @@ export class VaultEntity {
 
   @Column({ type: 'varchar', length: 16 })
   network!: string;
+
+  /** Which of the two kinds of vault (DESIGN.md): its descriptor's shape follows from it. */
+  @Column({ type: 'varchar', length: 16, default: 'wsh-sortedmulti' })
+  kind!: 'wsh-sortedmulti' | 'tr-frost';
 
   @Column({ type: 'integer' })
   threshold!: number;

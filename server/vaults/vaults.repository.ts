@@ -68,7 +68,7 @@ export class VaultsRepository {
     const have = await repo.count({ where: { vaultId: vault.id, change } });
     const rows: AddressEntity[] = [];
     for (let index = have; index < untilIndex; index++) {
-      const script = this.scripts.derive(vault, change, index);
+      const script = this.scripts.address(vault, change, index);
       rows.push(repo.create({ vaultId: vault.id, change, index, address: script.address, scriptPubKey: bytesToHex(script.scriptPubKey) }));
     }
     if (rows.length > 0) await repo.insert(rows);

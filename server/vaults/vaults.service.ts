@@ -77,7 +77,7 @@ export class VaultsService {
         throw new ConclaveError('VAULT_EXISTS', 'a vault with these keys and threshold already exists');
       }
       const vault = manager.getRepository(VaultEntity).create({
-        id: this.random.uuid(), name: body.name, network: body.network, threshold: body.threshold, descriptor: canonical,
+        id: this.random.uuid(), name: body.name, network: body.network, kind: 'wsh-sortedmulti', threshold: body.threshold, descriptor: canonical,
         descriptorHash: hash, policy: canonicalJson(body.policy), policyHash: policyHash(body.policy),
         createdBy: envelope.signer, createEnvelope: canonicalJson(envelope),
         nextReceiveIndex: 0, nextChangeIndex: 0, createdAt: this.clock.now().toISOString(),
@@ -102,7 +102,7 @@ export class VaultsService {
       if (!(await this.repo.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the signer is not a keyholder of this vault');
       if (body.descriptor !== vault.descriptor) throw new ConclaveError('PIN_MISMATCH', 'envelope.body.descriptor: differs from the vault descriptor');
       if (body.policyHash !== vault.policyHash) throw new ConclaveError('POLICY_MISMATCH', 'envelope.body.policyHash: differs from the vault policy');
-      const first = this.scripts.derive(vault, 0, 0).address;
+      const first = this.scripts.address(vault, 0, 0).address;
       if (body.firstAddress !== first) throw new ConclaveError('PIN_MISMATCH', `envelope.body.firstAddress: ${body.firstAddress} differs from ${first}`);
       const repo = manager.getRepository(VaultConfirmationEntity);
       if (await repo.findOne({ where: { vaultId, identityKey: envelope.signer } })) return;
@@ -125,7 +125,7 @@ export class VaultsService {
 
   async addresses(id: string, change: 0 | 1, from: number, count: number): Promise<AddressView[]> {
     const vault = await this.repo.find(id);
-    return Array.from({ length: count }, (_, i) => ({ change, index: from + i, address: this.scripts.derive(vault, change, from + i).address }));
+    return Array.from({ length: count }, (_, i) => ({ change, index: from + i, address: this.scripts.address(vault, change, from + i).address }));
   }
 
   private async toView(record: VaultRecord): Promise<VaultView> {

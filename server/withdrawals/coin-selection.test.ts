@@ -1,13 +1,14 @@
 /** Coin selection builds what signers will sign: enough for outputs and fee, change above dust, fee rate within their slack. */
 import { feeRateToMsatPerVbyte, feeWithinRate } from '../../protocol/intent/fee-rate';
 import { FEE_RATE_SLACK_PERCENT } from '../../protocol/intent/verify-withdrawal';
+import { estimateVsize, p2trKeyPathInputWeight, p2wshMultisigInputWeight } from '../../protocol/psbt';
 import { type Coin, type SelectionRequest, selectCoins } from './coin-selection';
 
 const P2WPKH = new Uint8Array(22);
 const P2WSH = new Uint8Array(34);
 const coin = (amount: bigint, n = 0): Coin => ({ txid: n.toString(16).padStart(64, '0'), vout: 0, amount });
 const request = (coins: Coin[], outputsTotal: bigint, feeRate = '1'): SelectionRequest => ({
-  coins, outputsTotal, outputScripts: [P2WPKH], changeScript: P2WSH, changeDust: 330n, feeRate, threshold: 2, witnessScriptLength: 105,
+  coins, outputsTotal, outputScripts: [P2WPKH], changeScript: P2WSH, changeDust: 330n, feeRate, inputWeight: p2wshMultisigInputWeight(2, 105),
 });
 
 describe('selectCoins', () => {
@@ -44,5 +45,16 @@ describe('selectCoins', () => {
     const exact = selectCoins(request([coin(500_000n, 1)], 500_000n - BigInt(withoutChangeVsize) - 1n));
     if (!exact.ok) throw new Error('expected a selection');
     expect([exact.change, exact.fee]).toEqual([0n, BigInt(withoutChangeVsize) + 1n]);
+  });
+
+  it('prices a FROST vault coin as one key-path Taproot signature, cheaper than a 2-of-3 multisig spend', () => {
+    const coins = [coin(100_000n, 1), coin(100_000n, 2)];
+    const multisig = selectCoins(request(coins, 150_000n, '2'));
+    const taproot = selectCoins({ ...request(coins, 150_000n, '2'), changeScript: new Uint8Array(34), inputWeight: p2trKeyPathInputWeight() });
+    if (!multisig.ok || !taproot.ok) throw new Error('expected selections');
+    expect(taproot.inputs).toHaveLength(2);
+    expect(taproot.vsize).toBe(estimateVsize([p2trKeyPathInputWeight(), p2trKeyPathInputWeight()], [P2WPKH, new Uint8Array(34)]));
+    expect(taproot.vsize).toBeLessThan(multisig.vsize);
+    expect(feeWithinRate(taproot.fee, taproot.vsize, feeRateToMsatPerVbyte('2'), 0n)).toBe(true);
   });
 });

@@ -1,12 +1,14 @@
 /**
  * Coin selection for offline mode: largest coins first until the outputs and the fee at the
  * requested rate are covered; change is added when it is above dust, otherwise the remainder
- * goes to the fee unless that would pay more than signers accept. Sizes come from the same estimator the signers check the fee rate with
- * (protocol/psbt/vsize.ts). Pure. (A branch-and-bound selector for chain-backed vaults is issue 7.)
+ * goes to the fee unless that would pay more than signers accept. Sizes come from the same
+ * estimator the signers check the fee rate with (protocol/psbt/vsize.ts), for either vault kind
+ * (`vaultInputWeight`: a P2WSH multisig witness or one key-path Taproot signature). Pure.
+ * (A branch-and-bound selector for chain-backed vaults is issue 7.)
  */
 import { feeForVsize, feeRateToMsatPerVbyte, feeWithinRate } from '../../protocol/intent/fee-rate';
 import { FEE_RATE_SLACK_PERCENT } from '../../protocol/intent/verify-withdrawal';
-import { estimateVsize, p2wshMultisigInputWeight } from '../../protocol/psbt';
+import { estimateVsize } from '../../protocol/psbt';
 
 export interface Coin { txid: string; vout: number; amount: bigint }
 
@@ -17,9 +19,11 @@ export interface SelectionRequest {
   changeScript: Uint8Array;
   changeDust: bigint;
   feeRate: string;
-  threshold: number;
-  /** Length of the vault's witness script (the same for every address of a vault). */
-  witnessScriptLength: number;
+  /**
+   * Weight of spending one of the vault's coins once signed (`vaultInputWeight` of any of its
+   * scripts: the same for every address of a vault).
+   */
+  inputWeight: number;
 }
 
 export type Selection =
@@ -28,7 +32,7 @@ export type Selection =
 
 export function selectCoins(request: SelectionRequest): Selection {
   const rate = feeRateToMsatPerVbyte(request.feeRate);
-  const inputWeight = p2wshMultisigInputWeight(request.threshold, request.witnessScriptLength);
+  const { inputWeight } = request;
   const vsizeFor = (inputCount: number, withChange: boolean) =>
     estimateVsize(Array(inputCount).fill(inputWeight), withChange ? [...request.outputScripts, request.changeScript] : request.outputScripts);
   const sorted = [...request.coins].sort((a, b) => (a.amount === b.amount ? a.txid.localeCompare(b.txid) || a.vout - b.vout : a.amount > b.amount ? -1 : 1));

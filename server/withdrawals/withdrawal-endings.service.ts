@@ -15,6 +15,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { UtxoRepository } from '../deposits/utxo.repository';
 import { EnvelopeVerifier } from '../replay/envelope-verifier';
+import { FrostShareEntity } from '../frost-signing/frost-share.entity';
 import { PartialSignatureEntity } from '../signing/partial-signature.entity';
 import { VaultsRepository } from '../vaults/vaults.repository';
 import { WithdrawalEntity } from './withdrawal.entity';
@@ -62,7 +63,10 @@ export class WithdrawalEndingsService implements OnApplicationBootstrap, OnAppli
       if (!OPEN_STATES.includes(withdrawal.state)) throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: is ${withdrawal.state}; only an open withdrawal can be cancelled`);
       // Once someone signed, its coins are in a signer's journal; ending it then needs a
       // replacement that signers accept (fee bumping, issue 7), not a silent release.
-      if ((await manager.getRepository(PartialSignatureEntity).count({ where: { withdrawalId } })) > 0) {
+      // A FROST share counts as signed too: its keyholder spent nonces on this transaction.
+      const signed = await manager.getRepository(PartialSignatureEntity).count({ where: { withdrawalId } })
+        + await manager.getRepository(FrostShareEntity).count({ where: { withdrawalId } });
+      if (signed > 0) {
         throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: already has signatures and can no longer be cancelled`);
       }
       const now = this.clock.now().toISOString();

@@ -9,6 +9,7 @@ import { envelopeSchemaFor } from '../common/openapi';
 import { parseWith } from '../common/parse-body';
 import { SignaturesService } from '../signing/signatures.service';
 import { ApprovalsService } from './approvals.service';
+import { FeeBumpService } from './fee-bump.service';
 import { WithdrawalEndingsService } from './withdrawal-endings.service';
 import { WithdrawalsService } from './withdrawals.service';
 
@@ -22,6 +23,7 @@ export class WithdrawalsController {
     private readonly approvals: ApprovalsService,
     private readonly signatures: SignaturesService,
     private readonly endings: WithdrawalEndingsService,
+    private readonly feeBumps: FeeBumpService,
   ) {}
 
   @Post('vaults/:id/withdrawals')
@@ -57,6 +59,14 @@ export class WithdrawalsController {
   @ApiBody({ schema: envelopeSchemaFor('withdrawal.cancel', withdrawalCancelSchema) })
   cancel(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
     return this.endings.cancel(id, body);
+  }
+
+  @Post('withdrawals/:id/bump')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Fee bump (RBF): a withdrawal.bump envelope whose body is the replacement intent (same outputs, higher fee rate, replaces = the current intent hash); the same coins are spent again and the withdrawal goes back to approval and signing' })
+  @ApiBody({ schema: envelopeSchemaFor('withdrawal.bump', withdrawalIntentSchema) })
+  bump(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
+    return this.feeBumps.bump(id, body);
   }
 
   @Post('withdrawals/:id/signatures')

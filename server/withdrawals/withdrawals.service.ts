@@ -10,14 +10,13 @@ import { MESSAGE_TYPES, type WithdrawalIntent, type WithdrawalView, withdrawalIn
 import { addressToScript, dustThreshold } from '../../protocol/address';
 import { parseSats } from '../../protocol/amounts';
 import { canonicalJson } from '../../protocol/canonical-json';
-import { accountOriginPath } from '../../protocol/descriptor';
 import type { Envelope } from '../../protocol/envelope';
 import { ConclaveError } from '../../protocol/errors';
 import { feeRateToMsatPerVbyte } from '../../protocol/intent/fee-rate';
 import { intentHash } from '../../protocol/intent/intent-hash';
 import type { NetworkName } from '../../protocol/network';
 import type { VaultPolicy } from '../../protocol/policy';
-import { buildWithdrawalPsbt, inspectPsbt } from '../../protocol/psbt';
+import { buildWithdrawalPsbt, inspectPsbt, vaultGlobalXpubs, vaultInputWeight } from '../../protocol/psbt';
 import { AuditService } from '../audit/audit.service';
 import { Clock, Random } from '../common/clock';
 import { parseWith } from '../common/parse-body';
@@ -111,8 +110,7 @@ export class WithdrawalsService {
       changeScript: changeScript.scriptPubKey,
       changeDust: dustThreshold(changeScript.scriptPubKey),
       feeRate: intent.feeRate,
-      threshold: descriptor.threshold,
-      witnessScriptLength: changeScript.witnessScript.length,
+      inputWeight: vaultInputWeight(changeScript),
     });
     if (!selection.ok) {
       throw new ConclaveError('INSUFFICIENT_FUNDS', `vault ${vault.id}: ${selection.available} sats available, ${selection.needed} needed with the fee`, { available: selection.available.toString(), needed: selection.needed.toString() });
@@ -139,7 +137,7 @@ export class WithdrawalsService {
       inputs,
       outputs: outputs.map((o) => ({ address: o.address, amount: o.amount })),
       change: selection.change > 0n ? { script: changeScript, amount: selection.change } : undefined,
-      globalXpubs: descriptor.keys.map((k) => ({ xpub: k.xpub, fingerprint: k.fingerprint, path: accountOriginPath(k.path, network) })),
+      globalXpubs: vaultGlobalXpubs(descriptor),
       locktime: 0,
       sequence: RBF_SEQUENCE,
     });

@@ -5,6 +5,7 @@
  * receive address itself and shows what the keyholders must compare out of band. Only after
  * the keyholder confirms is the vault pinned (durably) and a vault.confirm envelope sent.
  */
+import { z } from 'zod';
 import { MESSAGE_TYPES, idSchema, type VaultConfirm } from '../../protocol/api';
 import {
   deriveVaultScript, descriptorHash, formatVaultDescriptor, parseVaultDescriptor, sameKeyOrigin, type MultisigVaultDescriptor,
@@ -26,6 +27,11 @@ export interface VaultPinOptions { yes?: boolean }
 
 export async function runVaultPin(ctx: CliContext, vaultId: string, options: VaultPinOptions): Promise<CommandResult> {
   parseArg(idSchema, vaultId, 'vaultId');
+  // A FROST vault is pinned by the key generation that made it (`frost join`), not here.
+  const kind = await ctx.coordinator().get(`/api/v1/vaults/${vaultId}`, z.object({ kind: z.string().optional() }));
+  if (kind.kind === 'tr-frost') {
+    throw new ConclaveError('VAULT_KIND_UNSUPPORTED', `vault ${vaultId}: is a FROST vault; a participant pins it with "conclave-signer frost join <setupId>" when its key generation completes`);
+  }
   const vault = await ctx.coordinator().get(`/api/v1/vaults/${vaultId}`, vaultViewSchema);
   return pinAndConfirmVault(ctx, vaultId, vault, options);
 }

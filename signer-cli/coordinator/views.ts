@@ -23,6 +23,8 @@ export type MemberViewParsed = z.infer<typeof memberViewSchema>;
 
 export const vaultViewSchema = z.object({
   id: idSchema,
+  /** Absent from coordinators that predate FROST vaults: script multisig. */
+  kind: z.enum(['wsh-sortedmulti', 'tr-frost']).optional(),
   name: z.string(),
   network: z.string(),
   threshold: z.number().int(),

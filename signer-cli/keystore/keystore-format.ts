@@ -32,7 +32,7 @@ export const TEST_SCRYPT: ScryptParams = { N: 2 ** 10, r: 8, p: 1 };
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`));
 
-const kdfSchema = z.object({
+export const kdfSchema = z.object({
   name: z.literal('scrypt'),
   // Bounded so that a doctored file cannot make unlocking allocate gigabytes.
   N: z.number().int().min(2 ** 10).max(2 ** 18).refine((n) => (n & (n - 1)) === 0, 'N must be a power of two'),
@@ -76,7 +76,8 @@ export function parseKeystoreFile(raw: unknown, where: string): KeystoreFile {
   return parsed.data;
 }
 
-function deriveKey(passphrase: string, kdf: KeystoreHeader['kdf']): Uint8Array {
+/** The passphrase key of a keystore-format file; also seals the files beside it (sealed-file.ts). */
+export function deriveKey(passphrase: string, kdf: KeystoreHeader['kdf']): Uint8Array {
   const password = utf8ToBytes(passphrase.normalize('NFKC'));
   try {
     return scrypt(password, hexToBytes(kdf.salt), { N: kdf.N, r: kdf.r, p: kdf.p, dkLen: 32, maxmem: 2 ** 29 });

@@ -45,6 +45,12 @@ function readKeystoreFile(home: string): KeystoreFile {
   return parseKeystoreFile(raw, path);
 }
 
+/** The keystore's scrypt cost, which the files sealed beside it (sealed-file.ts) use too. */
+export function readKeystoreKdf(home: string): ScryptParams {
+  const { N, r, p } = readKeystoreFile(home).kdf;
+  return { N, r, p };
+}
+
 /** The clear, public part; reading it needs no passphrase (and is authenticated only by `unlockKeystore`). */
 export function readKeystorePublic(home: string): KeystorePublic {
   const { network, createdAt, identityKey, accountKey } = readKeystoreFile(home);
@@ -142,6 +148,15 @@ export class UnlockedKeystore {
       ttlSeconds: options.ttlSeconds,
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
     });
+  }
+
+  /**
+   * What the FROST DKG steps need (protocol/frost/dkg.ts DkgContext): the identity secret signs
+   * this keyholder's DKG messages and opens the shares sealed to its identity key. The caller
+   * MUST NOT keep the context beyond the step it runs, nor serialize it.
+   */
+  dkgContext(now: Date): { identitySecret: Uint8Array; randomBytes: (length: number) => Uint8Array; now: Date } {
+    return { identitySecret: this.identitySecret, randomBytes: (n) => new Uint8Array(randomBytes(n)), now };
   }
 
   /** The private BIP48 account key, for PSBT signing only; MUST NOT be serialized. */

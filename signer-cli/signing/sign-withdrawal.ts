@@ -56,6 +56,8 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
   const current = state.read();
   const pinned = current.vaults.find((v) => v.vaultId === withdrawal.vaultId);
   if (pinned === undefined) return skip(`vault ${withdrawal.vaultId} is not pinned by this signer`);
+  // FROST vaults sign in rounds with the share sealed in frost/ (frost-files.ts loadFrostShare), not with the BIP48 account key.
+  if (pinned.kind === 'tr-frost') return skip(`vault ${withdrawal.vaultId} is a FROST vault; this signer does not sign FROST withdrawals yet`);
   if (withdrawal.state !== 'signing') return skip(`withdrawal is ${withdrawal.state}, not signing`);
 
   const previous = current.journal.find((e) => e.withdrawalId === withdrawal.id && e.intentHash === withdrawal.intentHash);

@@ -36,6 +36,16 @@ export class FileLock {
     }
   }
 
+  /** Like withLock, but holds the lock across `fn`'s awaits (a long-running command). */
+  async withLockAsync<T>(fn: () => Promise<T>): Promise<T> {
+    this.acquire();
+    try {
+      return await fn();
+    } finally {
+      unlinkSync(this.path);
+    }
+  }
+
   private acquire(): void {
     const deadline = Date.now() + this.timeoutMs;
     for (;;) {

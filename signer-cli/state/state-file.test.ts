@@ -81,6 +81,22 @@ describe('signer state', () => {
     expect(s.read()).toMatchObject({ coordinator: 'http://127.0.0.1:8650', coordinatorKey: null, auditHeads: [] });
   });
 
+  test('multisig pins stay valid beside FROST pins; a tr-frost pin must carry its DKG facts, and only it', () => {
+    const multisig = {
+      vaultId: VAULT, name: 'treasury', network: 'regtest' as const, threshold: 2, descriptor: 'wsh(...)', descriptorHash: 'aa'.repeat(32),
+      members: [{ identityKey: 'bb'.repeat(32), name: 'alice', fingerprint: 'x' }], ownIndex: 0, firstAddress: 'bcrt1q', policy: { version: 1 as const, requiredApprovals: 0, maxFeeSats: '1000', maxFeeRate: '5' },
+      policyHash: 'cc'.repeat(32), pinnedAt: '2026-03-01T12:00:00.000Z',
+    };
+    const frost = { setupId: '5e'.repeat(16), paramsHash: 'dd'.repeat(32), transcriptHash: 'ee'.repeat(32), identifier: '01'.padStart(64, '0'), groupXpub: 'tpub' };
+    const s = store();
+    writeFileSync(s.path, JSON.stringify({ version: 1, coordinator: null, memberId: null, vaults: [multisig], journal: [] }));
+    s.update((state) => { state.vaults.push({ ...multisig, vaultId: WITHDRAWAL, kind: 'tr-frost', frost }); });
+    expect(s.read().vaults.map((v) => v.kind)).toEqual([undefined, 'tr-frost']);
+    expect(() => s.update((state) => { state.vaults[0].kind = 'tr-frost'; })).toThrow(/frost/);
+    expect(() => s.update((state) => { state.vaults[0].frost = frost; })).toThrow(/frost/);
+    expect(() => s.update((state) => { (state.vaults[1].frost as Record<string, unknown>).signingShare = 'ff'.repeat(32); })).toThrow(/signingShare|Unrecognized/);
+  });
+
   test('findPinned reports NOT_PINNED for an unknown vault', () => {
     expect(() => findPinned(store().read(), VAULT)).toThrow(expect.objectContaining({ code: 'NOT_PINNED' }));
   });

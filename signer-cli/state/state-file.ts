@@ -40,7 +40,24 @@ const pinnedVaultSchema = z.object({
   policy: vaultPolicySchema,
   policyHash: hash256Schema,
   pinnedAt: z.iso.datetime(),
-}).strict();
+  /**
+   * Absent for script multisig (`wsh-sortedmulti`, every pin written before FROST vaults);
+   * `tr-frost` for a FROST Taproot vault, which then carries `frost`. For those, `members` are
+   * the DKG participants in params order, `ownIndex` is this signer's (its FROST identifier is
+   * ownIndex + 1) and `descriptor` is `tr(xpub/<0;1>/*)#checksum`.
+   */
+  kind: z.literal('tr-frost').optional(),
+  /** Public facts of the DKG that made a FROST vault. The share itself is in frost/<setupId>.share, sealed (signer-cli/frost/frost-files.ts). */
+  frost: z.object({
+    setupId: z.string().regex(/^[0-9a-f]{32}$/),
+    paramsHash: hash256Schema,
+    /** The transcript hash all n participants signed: names the certificate this share belongs to. */
+    transcriptHash: hash256Schema,
+    /** This signer's FROST identifier (noble's 64-hex scalar). */
+    identifier: z.string().regex(/^[0-9a-f]{64}$/),
+    groupXpub: z.string(),
+  }).strict().optional(),
+}).strict().refine((v) => (v.kind === 'tr-frost') === (v.frost !== undefined), { message: 'a tr-frost vault pin carries its frost facts, and only it', path: ['frost'] });
 export type PinnedVault = z.infer<typeof pinnedVaultSchema>;
 
 const journalEntrySchema = z.object({

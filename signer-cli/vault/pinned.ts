@@ -1,13 +1,14 @@
 /**
  * A pinned vault as the verification code needs it: the descriptor parsed again from the pinned
- * text (never from anything the coordinator sends later) and the pinned member keys.
+ * text (never from anything the coordinator sends later), as the kind it was pinned as
+ * (script multisig unless the pin says `tr-frost`), and the pinned member keys.
  */
-import { parseVaultDescriptor, type MultisigVaultDescriptor } from '../../protocol/descriptor';
+import { parseVaultDescriptor, type VaultDescriptor } from '../../protocol/descriptor';
 import type { PinnedVaultForSigning } from '../../protocol/intent/verify-withdrawal';
 import type { PinnedVault } from '../state/state-file';
 
-export function pinnedDescriptor(pinned: PinnedVault): MultisigVaultDescriptor {
-  return parseVaultDescriptor(pinned.descriptor, pinned.network);
+export function pinnedDescriptor(pinned: PinnedVault): VaultDescriptor {
+  return parseVaultDescriptor(pinned.descriptor, pinned.network, [pinned.kind ?? 'wsh-sortedmulti']);
 }
 
 export function pinnedForSigning(pinned: PinnedVault): PinnedVaultForSigning {

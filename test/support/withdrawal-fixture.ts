@@ -110,7 +110,7 @@ export function verifyInput(options: {
       id: WITHDRAWAL_ID,
       intent,
       intentHash: intentHash(intent),
-      proposal: signEnvelope('withdrawal.propose', intent, options.proposer ?? alice.identitySecret, { now: NOW, randomBytes: fixedRandom }),
+      proposal: signEnvelope(intent.replaces === undefined ? 'withdrawal.propose' : 'withdrawal.bump', intent, options.proposer ?? alice.identitySecret, { now: NOW, randomBytes: fixedRandom }),
       psbt: options.psbt ?? psbt(),
       approvals: options.approvals ?? [approval(intent)],
     },
