@@ -31,15 +31,7 @@ export async function setUpCliVault(options: {
 }): Promise<CliVault> {
   const names = options.names ?? ['alice', 'bob', 'carol'];
   const step = options.step ?? (() => undefined);
-  const keyholders: CliKeyholder[] = [];
-  for (const name of names) {
-    const home = join(options.root, name);
-    const init = await signer(home, options.skipInit ? ['whoami'] : ['init', '--network', 'regtest'], options.env);
-    await signer(home, ['--coordinator', options.coordinatorUrl, 'join', '--name', name], options.env);
-    const key = init.accountKey as { xpub: string };
-    keyholders.push({ name, home, identityKey: String(init.identityKey), fingerprint: String(init.fingerprint), xpub: key.xpub });
-    step(`${name}: keystore created and joined; identity fingerprint ${init.fingerprint}`);
-  }
+  const keyholders = await createCliKeyholders({ ...options, names, step });
   const created = await signer(keyholders[0]!.home, ['vault', 'create', '--name', 'treasury', '--threshold', String(options.threshold ?? 2), ...names.flatMap((n) => ['--member', n]), ...(options.createArgs ?? [])], options.env);
   const vault = { id: String(created.vaultId), descriptor: String(created.descriptor) };
   step(`${names[0]}: proposed vault ${vault.id}\n      ${vault.descriptor}`);
@@ -50,6 +42,22 @@ export async function setUpCliVault(options: {
     step(`${k.name}: checked own key, derived first address ${pinned.firstAddress} itself, pinned and confirmed`);
   }
   return { vaultId: vault.id, descriptor: vault.descriptor, firstAddress, keyholders };
+}
+
+/** Each keyholder creates (or, with skipInit, opens) an encrypted keystore and joins the coordinator. */
+export async function createCliKeyholders(options: {
+  root: string; coordinatorUrl: string; env: Record<string, string>; names: string[]; step?: Step; skipInit?: boolean;
+}): Promise<CliKeyholder[]> {
+  const keyholders: CliKeyholder[] = [];
+  for (const name of options.names) {
+    const home = join(options.root, name);
+    const init = await signer(home, options.skipInit ? ['whoami'] : ['init', '--network', 'regtest'], options.env);
+    await signer(home, ['--coordinator', options.coordinatorUrl, 'join', '--name', name], options.env);
+    const key = init.accountKey as { xpub: string };
+    keyholders.push({ name, home, identityKey: String(init.identityKey), fingerprint: String(init.fingerprint), xpub: key.xpub });
+    options.step?.(`${name}: keystore created and joined; identity fingerprint ${init.fingerprint}`);
+  }
+  return keyholders;
 }
 
 /** Registers a deposit of `amount` sats to the vault's first receive address. */

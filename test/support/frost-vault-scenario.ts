@@ -46,12 +46,24 @@ export function frostKeyholders(names: string[], seed: string): TestKeyholder[] 
   return names.map((name) => testKeyholder(name, `${name} ${seed} frost signing words one two three four five six`));
 }
 
+/** Whatever answers the coordinator's REST API: an in-process coordinator, or a process over fetch (bench). */
+export type CoordinatorApi = Pick<RunningCoordinator, 'call'>;
+
 /** Members join, then a t-of-n DKG runs over the coordinator's relay into an active tr-frost vault. */
-export async function setupFrostVault(coord: RunningCoordinator, holders: TestKeyholder[], threshold = 2, policy: VaultPolicy = DEFAULT_POLICY): Promise<FrostVaultScenario> {
+export async function setupFrostVault(coord: CoordinatorApi, holders: TestKeyholder[], threshold = 2, policy: VaultPolicy = DEFAULT_POLICY): Promise<FrostVaultScenario> {
+  await joinMembers(coord, holders);
+  return runFrostDkg(coord, holders, threshold, policy);
+}
+
+export async function joinMembers(coord: CoordinatorApi, holders: TestKeyholder[]): Promise<void> {
   for (const k of holders) {
     const joined = await coord.call('POST', '/api/v1/members', k.sign(MESSAGE_TYPES.memberJoin, { name: k.name, network: 'regtest', accountKey: k.accountKey }));
     if (joined.status !== 201) throw new Error(`join failed: ${JSON.stringify(joined.body)}`);
   }
+}
+
+/** A t-of-n DKG among members who joined already, over the relay, into an active tr-frost vault. */
+export async function runFrostDkg(coord: CoordinatorApi, holders: TestKeyholder[], threshold = 2, policy: VaultPolicy = DEFAULT_POLICY): Promise<FrostVaultScenario> {
   const params: FrostSetupParams = {
     setupId: newSetupId(rng), network: 'regtest', vault: { name: 'frost treasury', policy }, threshold,
     participants: holders.map((k) => ({ identityKey: k.identityKey, name: k.name })),
