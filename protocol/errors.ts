@@ -49,6 +49,9 @@ export const ERROR_CATALOG = {
   DEPOSIT_CONFLICT: { status: 409, summary: 'The deposit conflicts with what is recorded' },
   POLICY_MISMATCH: { status: 422, summary: 'The request names another policy than the vault pinned, or breaks one of its caps' },
   APPROVAL_INVALID: { status: 422, summary: 'An approval is not valid for this withdrawal' },
+  // Policy engine (issue 5): rule sets, members and address book, and quorum-approved changes to them
+  POLICY_RULES_INVALID: { status: 400, summary: 'A policy rule set, membership or address book is malformed, or leaves a quorum that no members can meet' },
+  POLICY_CHANGE_REFUSED: { status: 422, summary: 'A policy, membership or address-book change lacks its quorum or its delay, or was made for another pinned state' },
   // Vault kinds (script multisig and FROST Taproot): a valid vault of a kind the operation does not handle
   VAULT_KIND_UNSUPPORTED: { status: 422, summary: 'The vault is of a kind (multisig or FROST Taproot) this operation does not support' },
   // Vault setup by BIP129 (BSMS 1.0)
@@ -105,6 +108,8 @@ export const ERROR_CATALOG = {
   FROST_SESSION_CLOSED: { status: 409, summary: 'The FROST signing session is no longer collecting shares (complete, failed or timed out); commit again for a new one' },
   FROST_NOT_IN_SESSION: { status: 403, summary: 'The keyholder is not in the signing set of this FROST session' },
   FROST_SESSION_TIMEOUT: { status: 409, summary: 'The FROST signing session waited longer than the coordinator allows for its shares; signers commit again for a new one' },
+  // FROST nonces in the signer's store (signer-cli/frost/nonce-store.ts)
+  FROST_NONCE_USED: { status: 409, summary: 'These FROST nonces were already used or destroyed, or were never stored by this signer: a nonce pair signs at most once, so fresh ones must be committed' },
   // Local (signer CLI)
   KEYSTORE_PASSPHRASE: { status: 401, summary: 'The keystore passphrase is wrong or the file was altered' },
   KEYSTORE_MISSING: { status: 404, summary: 'No keystore at the given path' },

@@ -90,6 +90,8 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   FROST_SESSION_CLOSED: EXIT.coordinator,
   FROST_NOT_IN_SESSION: EXIT.refused,
   FROST_SESSION_TIMEOUT: EXIT.coordinator,
+  // A nonce pair signs once: asked to sign again with spent (or unknown) nonces, the signer refuses
+  FROST_NONCE_USED: EXIT.refused,
   ENVELOPE_INVALID: EXIT.auth,
   ENVELOPE_BAD_SIGNATURE: EXIT.auth,
   ENVELOPE_EXPIRED: EXIT.auth,
@@ -120,6 +122,9 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   DEPOSIT_CONFLICT: EXIT.coordinator,
   POLICY_MISMATCH: EXIT.refused,
   APPROVAL_INVALID: EXIT.refused,
+  // Policy engine (issue 5): a malformed rule set is bad input; a change without its quorum or delay is refused
+  POLICY_RULES_INVALID: EXIT.usage,
+  POLICY_CHANGE_REFUSED: EXIT.refused,
   // Vault kinds: a FROST vault given to a multisig-only operation, or the reverse
   VAULT_KIND_UNSUPPORTED: EXIT.usage,
   DATABASE_UNAVAILABLE: EXIT.coordinator,
@@ -169,6 +174,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   FROST_SHARE_MISSING: 'restore frost/<setupId>.share from a backup of this signer\'s home; without it this signer cannot sign for the vault',
   FROST_SESSION_CLOSED: 'the session ended without this signer\'s shares: nothing more is signed with its nonces; commit fresh ones for the next session',
   FROST_SESSION_TIMEOUT: 'a keyholder of the session did not answer in time: commit fresh nonces for a new session',
+  FROST_NONCE_USED: 'nothing was signed with these nonces again; the session times out at the coordinator and "listen" commits fresh nonces for the next one',
   FROST_SIGNER_EXCLUDED: 'this signer\'s share did not verify, so the others sign without it; check this machine\'s key share and keep this output for the other keyholders',
 };
 
