@@ -127,6 +127,12 @@ export const ERROR_CATALOG = {
   AUDIT_EVIDENCE_INVALID: { status: 422, summary: "An audit event's evidence is not a valid statement of the kind its event implies, signed by its actor" },
   AUDIT_HISTORY_REWRITTEN: { status: 409, summary: 'The audit log no longer holds a head this signer saw before: history was rewritten or truncated' },
   COORDINATOR_KEY_NOT_PINNED: { status: 409, summary: "This signer has not pinned the coordinator's key" },
+  // Chain backends (server/chain: Bitcoin Core JSON-RPC, Esplora REST)
+  CHAIN_UNAVAILABLE: { status: 503, summary: 'The Bitcoin node or Esplora server cannot be reached, timed out, refused the credentials or is not ready' },
+  CHAIN_RESPONSE_INVALID: { status: 502, summary: 'The chain backend answered something its API does not specify (malformed JSON, a wrong shape, another transaction than asked for)' },
+  CHAIN_REQUEST_REFUSED: { status: 502, summary: 'The chain backend refused a request with an error of its own (details carry its code and message)' },
+  CHAIN_WRONG_NETWORK: { status: 502, summary: 'The chain backend is on another network than the coordinator is configured for' },
+  TX_REJECTED: { status: 422, summary: 'The node refused the transaction; details.reason is its reject reason (e.g. min relay fee not met)' },
   // Server side
   DATABASE_UNAVAILABLE: { status: 503, summary: 'The database cannot be reached' },
   CONFIG_INVALID: { status: 500, summary: 'The configuration is not valid' },

@@ -127,6 +127,12 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   POLICY_CHANGE_REFUSED: EXIT.refused,
   // Vault kinds: a FROST vault given to a multisig-only operation, or the reverse
   VAULT_KIND_UNSUPPORTED: EXIT.usage,
+  // Chain backends: the coordinator's node or Esplora server failed it; a refused transaction is refused
+  CHAIN_UNAVAILABLE: EXIT.coordinator,
+  CHAIN_RESPONSE_INVALID: EXIT.coordinator,
+  CHAIN_REQUEST_REFUSED: EXIT.coordinator,
+  CHAIN_WRONG_NETWORK: EXIT.coordinator,
+  TX_REJECTED: EXIT.refused,
   DATABASE_UNAVAILABLE: EXIT.coordinator,
   CONFIG_INVALID: EXIT.coordinator,
   INTERNAL: EXIT.coordinator,
@@ -147,6 +153,9 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   USER_DECLINED: 'nothing was done',
   COORDINATOR_UNREACHABLE: 'check the coordinator URL (join --coordinator <url>) and that it is running',
   COORDINATOR_ERROR: 'the coordinator failed; retry later or ask its operator',
+  CHAIN_UNAVAILABLE: 'the coordinator cannot reach its Bitcoin node or Esplora server: retry later or ask its operator',
+  CHAIN_WRONG_NETWORK: 'the coordinator\'s chain backend is on another network: its operator must fix the configuration before anything is broadcast',
+  TX_REJECTED: 'the node refused the transaction for the reason shown; nothing was broadcast',
   CONFLICT_RETRY: 'another request changed the same record at the same moment and nothing of yours was written: run the command again',
   NOT_A_MEMBER: 'join the coordinator first: "conclave-signer join --coordinator <url> --name <name>"',
   UNAUTHENTICATED: 'join the coordinator first: "conclave-signer join --coordinator <url> --name <name>"',

@@ -6,7 +6,16 @@
  * submitted one at a time; anything that fails verification is refused with every reason.
  * Every `audit.head` pushed is kept in state.json once its coordinator signature verifies under
  * the pinned key, so that `audit verify` can later tell whether history was rewritten.
+ *
+ * FROST vaults sign in rounds (signing/sign-frost-withdrawal.ts): `frost.session` and
+ * `frost.retry` pushes, and the scan on (re)connect, run the withdrawal's next step; the nonce
+ * store is sealed with one key derived once for the whole session. A FROST withdrawal counts
+ * as signed (for --exit-after) once its transaction is complete with this signer's shares, so
+ * a listener whose session failed stays for the fresh round. For end-to-end tests only,
+ * CONCLAVE_TEST_KILL_AT=<step> (a FrostSigningStep) makes the process SIGKILL itself right
+ * after that durable step.
  */
+import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { MESSAGE_TYPES, idSchema, type CoordinatorEvent } from '../../protocol/api';
 import { ConclaveError, isErrorCode } from '../../protocol/errors';
@@ -14,9 +23,14 @@ import type { CliContext } from '../context';
 import type { CoordinatorClient } from '../coordinator/client';
 import { rememberSeenHead } from '../audit/seen-heads';
 import { EventStream } from '../coordinator/event-stream';
-import { auditHeadEventSchema, withdrawalViewSchema } from '../coordinator/views';
+import { auditHeadEventSchema, withdrawalViewSchema, type WithdrawalViewParsed } from '../coordinator/views';
+import { type FrostSecretStore, withFrostSecrets } from '../frost/frost-files';
+import { NonceStore } from '../frost/nonce-store';
 import type { UnlockedKeystore } from '../keystore/keystore';
 import type { CommandResult } from '../output';
+import {
+  describeFrostOutcome, FROST_SIGNING_STEPS, type FrostSigningDeps, type FrostSigningStep, processFrostSigningRequest,
+} from '../signing/sign-frost-withdrawal';
 import { contentKey, describeOutcome, fetchWithdrawal, processSigningRequest, type SigningDeps } from '../signing/sign-withdrawal';
 import { findPinned } from '../state/state-file';
 import { confirm, isInteractive } from '../terminal';
@@ -37,14 +51,32 @@ export async function runListen(ctx: CliContext, options: ListenOptions): Promis
   }
   const client = ctx.coordinator();
   if (ctx.state.read().vaults.length === 0) ctx.out.progress('No vault is pinned yet: every request will be skipped until you pin one.');
-  return ctx.withKeystore((keystore) => new Listener(ctx, client, keystore, { yes: options.yes === true, exitAfter, vault: options.vault }).run());
+  // One passphrase, one unlock: the keystore, and the sealing key of the FROST share and nonce files.
+  return withFrostSecrets(ctx, (keystore, secrets) => new Listener(ctx, client, keystore, secrets, { yes: options.yes === true, exitAfter, vault: options.vault }).run());
 }
 
 interface ListenerOptions { yes: boolean; exitAfter?: number; vault?: string }
 
+const frostEventSchema = z.object({ kind: z.enum(['frost.session', 'frost.retry']), vaultId: idSchema, withdrawalId: idSchema });
+
+/** CONCLAVE_TEST_KILL_AT: end-to-end tests crash the process (kill -9 of itself) right after one durable step. */
+function testKillHook(): ((step: FrostSigningStep) => void) | undefined {
+  const at = process.env.CONCLAVE_TEST_KILL_AT;
+  if (at === undefined || !(FROST_SIGNING_STEPS as readonly string[]).includes(at)) return undefined;
+  return (step) => {
+    if (step === at) process.kill(process.pid, 'SIGKILL');
+  };
+}
+
 class Listener {
   private chain: Promise<void> = Promise.resolve();
   private readonly queued = new Set<string>();
+  /** The withdrawal being handled, and those to handle again afterwards (a FROST push arrived meanwhile). */
+  private running: string | null = null;
+  private readonly again = new Set<string>();
+  /** FROST withdrawals under way for this signer (looked at again when they leave `signing`); and those counted as signed. */
+  private readonly awaitingFrost = new Set<string>();
+  private readonly countedFrost = new Set<string>();
   /** Content refused or declined in this session: not shown again unless it changes. */
   private readonly settled = new Set<string>();
   private signed = 0;
@@ -53,11 +85,13 @@ class Listener {
   private finish: (result: CommandResult) => void = () => undefined;
   private fail: (error: Error) => void = () => undefined;
   private readonly deps: SigningDeps;
+  private readonly frostDeps: FrostSigningDeps;
 
   constructor(
     private readonly ctx: CliContext,
     private readonly client: CoordinatorClient,
     private readonly keystore: UnlockedKeystore,
+    secrets: FrostSecretStore,
     private readonly options: ListenerOptions,
   ) {
     this.deps = {
@@ -72,6 +106,13 @@ class Listener {
       show: (review) => {
         if (!ctx.out.json) process.stdout.write(`\n${review.join('\n')}\n`);
       },
+    };
+    this.frostDeps = {
+      ...this.deps,
+      secrets,
+      nonces: new NonceStore(ctx.home, keystore.identityKey, secrets.sealing),
+      randomBytes: (n) => new Uint8Array(randomBytes(n)),
+      checkpoint: testKillHook(),
     };
   }
 
@@ -118,10 +159,15 @@ class Listener {
   private onEvent(event: CoordinatorEvent): void {
     if (event.kind === 'signing.requested' || (event.kind === 'withdrawal.state' && event.state === 'signing')) {
       this.enqueue(event.withdrawalId, event.vaultId);
+    } else if (event.kind === 'frost.session' || event.kind === 'frost.retry') {
+      const frost = frostEventSchema.safeParse(event);
+      if (frost.success) this.enqueue(frost.data.withdrawalId, frost.data.vaultId, true);
+      else this.ctx.out.progress(`ignored a ${event.kind} push that is not well formed`);
     } else if (event.kind === 'signature.received') {
       this.ctx.out.progress(`withdrawal ${event.withdrawalId}: ${event.count} of ${event.threshold} signatures`);
     } else if (event.kind === 'withdrawal.state') {
       this.ctx.out.progress(`withdrawal ${event.withdrawalId}: now ${event.state}`);
+      if (this.awaitingFrost.has(event.withdrawalId)) this.enqueue(event.withdrawalId, event.vaultId, true);
     } else if (event.kind === 'audit.head') {
       this.recordHead(event);
     }
@@ -162,7 +208,12 @@ class Listener {
 
   /** Catch up on withdrawals waiting for signatures in the pinned vaults (after a restart or a drop). */
   private async resume(): Promise<void> {
-    const vaults = this.ctx.state.read().vaults.filter((v) => this.options.vault === undefined || v.vaultId === this.options.vault);
+    const state = this.ctx.state.read();
+    const vaults = state.vaults.filter((v) => this.options.vault === undefined || v.vaultId === this.options.vault);
+    // FROST shares sent before a stop, whose transaction may have completed meanwhile.
+    const frostVaults = new Set(vaults.filter((v) => v.kind === 'tr-frost').map((v) => v.vaultId));
+    for (const e of state.journal) if (e.submittedAt === null && frostVaults.has(e.vaultId)) this.enqueue(e.withdrawalId, e.vaultId);
+    for (const id of this.awaitingFrost) this.enqueue(id, '');
     for (const vault of vaults) {
       try {
         const withdrawals = await this.client.get(`/api/v1/vaults/${vault.vaultId}/withdrawals`, z.array(withdrawalViewSchema));
@@ -173,13 +224,29 @@ class Listener {
     }
   }
 
-  private enqueue(withdrawalId: string, vaultId: string): void {
-    if (this.stopping || this.queued.has(withdrawalId)) return;
-    if (this.options.vault !== undefined && vaultId !== this.options.vault) return;
+  /**
+   * Queues one withdrawal (once). `again`: a push that may change what to do (a FROST session
+   * opened) arrived, so a withdrawal being handled right now is handled once more afterwards.
+   */
+  private enqueue(withdrawalId: string, vaultId: string, again = false): void {
+    if (this.stopping) return;
+    // An empty vault id: known to be one of ours already; handle() filters by the fetched withdrawal.
+    if (this.options.vault !== undefined && vaultId !== '' && vaultId !== this.options.vault) return;
+    if (this.queued.has(withdrawalId)) {
+      if (again && this.running === withdrawalId) this.again.add(withdrawalId);
+      return;
+    }
     this.queued.add(withdrawalId);
     this.chain = this.chain
-      .then(() => this.handle(withdrawalId))
-      .finally(() => this.queued.delete(withdrawalId));
+      .then(() => {
+        this.running = withdrawalId;
+        return this.handle(withdrawalId);
+      })
+      .finally(() => {
+        this.running = null;
+        this.queued.delete(withdrawalId);
+        if (this.again.delete(withdrawalId)) this.enqueue(withdrawalId, vaultId);
+      });
   }
 
   private async handle(withdrawalId: string): Promise<void> {
@@ -189,18 +256,55 @@ class Listener {
       if (this.options.vault !== undefined && withdrawal.vaultId !== this.options.vault) return;
       const key = contentKey(withdrawal);
       if (this.settled.has(key)) return;
+      if (this.ctx.state.read().vaults.find((v) => v.vaultId === withdrawal.vaultId)?.kind === 'tr-frost') {
+        await this.handleFrost(withdrawal, key);
+        return;
+      }
       const outcome = await processSigningRequest(this.deps, withdrawal, { yes: this.options.yes });
       const { data, text } = describeOutcome(outcome);
       this.ctx.out.event(data, text);
       if (outcome.status === 'refused' || outcome.status === 'declined') this.settled.add(key);
-      if (outcome.status === 'signed') {
-        this.signed += 1;
-        if (this.options.exitAfter !== undefined && this.signed >= this.options.exitAfter) this.stop('exit-after');
-      }
+      if (outcome.status === 'signed') this.countSigned();
     } catch (error) {
       const code = error instanceof ConclaveError ? error.code : 'INTERNAL';
       const message = error instanceof Error ? error.message : String(error);
       this.ctx.out.event({ event: 'error', withdrawalId, code, message }, [`error ${code} on withdrawal ${withdrawalId}: ${message}`]);
     }
+  }
+
+  private async handleFrost(withdrawal: WithdrawalViewParsed, key: string): Promise<void> {
+    const outcomes = await processFrostSigningRequest(this.frostDeps, withdrawal, { yes: this.options.yes });
+    // Under way: when the withdrawal leaves `signing`, look again (signed with this signer's shares, or not).
+    if (withdrawal.state === 'signing' && outcomes.some((o) => ['committed', 'shared', 'waiting', 'nonce-used', 'session-refused'].includes(o.status))) {
+      this.awaitingFrost.add(withdrawal.id);
+    }
+    for (const outcome of outcomes) {
+      if (outcome.status === 'waiting') {
+        this.ctx.out.progress(`withdrawal ${outcome.withdrawalId}: ${outcome.reason}`);
+        continue;
+      }
+      if (outcome.status === 'refused' || outcome.status === 'declined') this.settled.add(key);
+      // A session refused, or one this signer cannot sign in, is reported once.
+      if (outcome.status === 'session-refused' || outcome.status === 'nonce-used') {
+        const seen = `${outcome.status}:${outcome.sessionId}`;
+        if (this.settled.has(seen)) continue;
+        this.settled.add(seen);
+      }
+      if (outcome.status === 'skipped' && this.countedFrost.has(outcome.withdrawalId)) continue;
+      if (outcome.status === 'signed' && this.countedFrost.has(outcome.withdrawalId)) continue;
+      const { data, text } = describeFrostOutcome(outcome);
+      this.ctx.out.event(data, text);
+      if (outcome.status === 'skipped') this.awaitingFrost.delete(outcome.withdrawalId);
+      if (outcome.status === 'signed') {
+        this.awaitingFrost.delete(outcome.withdrawalId);
+        this.countedFrost.add(outcome.withdrawalId);
+        this.countSigned();
+      }
+    }
+  }
+
+  private countSigned(): void {
+    this.signed += 1;
+    if (this.options.exitAfter !== undefined && this.signed >= this.options.exitAfter) this.stop('exit-after');
   }
 }

@@ -118,3 +118,26 @@ export const auditHeadEventSchema = z.object({
   hash: hash256Schema,
   coordinatorSig: z.string().regex(/^[0-9a-f]{128}$/),
 });
+
+/**
+ * GET /api/v1/withdrawals/:id/frost (protocol/frost/signing-api.ts FrostSigningView). The signed
+ * commitment statements are left unparsed here: checkSigningPackage verifies every one.
+ */
+export const frostSessionViewSchema = z.object({
+  sessionId: idSchema,
+  withdrawalId: idSchema,
+  state: z.enum(['signing', 'complete', 'failed']),
+  signers: z.array(identityKeySchema).max(15),
+  commits: z.array(z.unknown()).max(15),
+  sharesFrom: z.array(z.string()).max(15),
+  failure: z.object({ code: z.string(), message: z.string(), identityKey: z.string().nullable() }).nullable(),
+  createdAt: z.string(),
+});
+export type FrostSessionViewParsed = z.infer<typeof frostSessionViewSchema>;
+
+export const frostSigningViewSchema = z.object({
+  withdrawalId: idSchema,
+  waiting: z.array(z.string()),
+  sessions: z.array(frostSessionViewSchema),
+});
+export type FrostSigningViewParsed = z.infer<typeof frostSigningViewSchema>;

@@ -87,7 +87,8 @@ export function sharePath(home: string, setupId: string): string {
 
 /** The sealed FROST files of one signer, opened with its keystore passphrase. */
 export class FrostSecretStore {
-  constructor(readonly home: string, readonly identityKey: string, private readonly sealing: SealingKey) {}
+  /** `sealing` also seals the nonce store (nonce-store.ts), so a listen session derives its key once. */
+  constructor(readonly home: string, readonly identityKey: string, readonly sealing: SealingKey) {}
 
   hasDkgState(setupId: string): boolean {
     return existsSync(dkgStatePath(this.home, setupId));

@@ -9,13 +9,15 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
 import { MESSAGE_TYPES, type WithdrawalSignature } from '../../protocol/api';
 import { ConclaveError } from '../../protocol/errors';
-import { journalConflicts, verifyWithdrawalForSigning, type WithdrawalSummary } from '../../protocol/intent';
+import {
+  journalConflicts, verifyWithdrawalForSigning, type SigningCandidate, type SigningRecord, type VerifyWithdrawalResult, type WithdrawalSummary,
+} from '../../protocol/intent';
 import { signVaultInputs } from '../../protocol/psbt';
 import type { CoordinatorClient } from '../coordinator/client';
 import { withdrawalViewSchema, type WithdrawalViewParsed } from '../coordinator/views';
 import { accountPathIndexes } from '../keystore/account';
 import type { UnlockedKeystore } from '../keystore/keystore';
-import type { StateStore } from '../state/state-file';
+import type { PinnedVault, StateStore } from '../state/state-file';
 import { pinnedForSigning } from '../vault/pinned';
 import { reviewJson, reviewLines } from './review';
 
@@ -56,8 +58,8 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
   const current = state.read();
   const pinned = current.vaults.find((v) => v.vaultId === withdrawal.vaultId);
   if (pinned === undefined) return skip(`vault ${withdrawal.vaultId} is not pinned by this signer`);
-  // FROST vaults sign in rounds with the share sealed in frost/ (frost-files.ts loadFrostShare), not with the BIP48 account key.
-  if (pinned.kind === 'tr-frost') return skip(`vault ${withdrawal.vaultId} is a FROST vault; this signer does not sign FROST withdrawals yet`);
+  // FROST vaults sign in rounds with the share sealed in frost/ (sign-frost-withdrawal.ts), not with the BIP48 account key.
+  if (pinned.kind === 'tr-frost') return skip(`vault ${withdrawal.vaultId} is a FROST vault: it signs in rounds (sign-frost-withdrawal.ts)`);
   if (withdrawal.state !== 'signing') return skip(`withdrawal is ${withdrawal.state}, not signing`);
 
   const previous = current.journal.find((e) => e.withdrawalId === withdrawal.id && e.intentHash === withdrawal.intentHash);
@@ -67,13 +69,7 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
     return skip('already signed by this signer');
   }
 
-  const verdict = verifyWithdrawalForSigning({
-    withdrawal: { id: withdrawal.id, intent: withdrawal.intent, intentHash: withdrawal.intentHash, proposal: withdrawal.proposal, psbt: withdrawal.psbt, approvals: withdrawal.approvals },
-    pinned: pinnedForSigning(pinned),
-    network: pinned.network,
-    now: deps.now(),
-    journal: current.journal,
-  });
+  const verdict = verifyPinnedWithdrawal(withdrawal, pinned, deps.now(), current.journal);
   if (!verdict.ok) return { status: 'refused', withdrawalId: withdrawal.id, vaultId: withdrawal.vaultId, reasons: verdict.reasons };
   const { summary, inputsToSign } = verdict;
 
@@ -92,22 +88,7 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
   // sign never leaves a "signed" record that would block an honest rebuild of the intent.
   const account = { fingerprint: keystore.accountKey.fingerprint, path: accountPathIndexes(pinned.network) };
   const { partialSigs } = signVaultInputs(withdrawal.psbt, keystore.accountHDKey(), account, inputsToSign);
-  if (!resumed) {
-    state.update((fresh) => {
-      // Checked again under the state lock: another signer process on this home may have signed meanwhile.
-      const conflicts = journalConflicts(verdict.journalRecord, fresh.journal);
-      if (conflicts.length > 0) throw new ConclaveError('INTENT_REFUSED', conflicts.join('; '));
-      if (fresh.journal.some((e) => e.withdrawalId === withdrawal.id && e.intentHash === withdrawal.intentHash)) return;
-      const { replaces: _replaces, ...record } = verdict.journalRecord;
-      fresh.journal.push({
-        ...record,
-        inputs: [...record.inputs],
-        vaultId: withdrawal.vaultId,
-        signedAt: deps.now().toISOString(),
-        submittedAt: null,
-      });
-    });
-  }
+  if (!resumed) journalSignature(state, verdict.journalRecord, withdrawal.vaultId, deps.now());
 
   // Journaled durably above before the signature leaves this machine (invariant 9).
   const body: WithdrawalSignature = { withdrawalId: withdrawal.id, intentHash: withdrawal.intentHash, unsignedTxid: summary.unsignedTxid, partialSigs };
@@ -126,7 +107,37 @@ export async function processSigningRequest(deps: SigningDeps, withdrawal: Withd
   };
 }
 
-function markSubmitted(state: StateStore, withdrawalId: string, intentHash: string, now: Date): void {
+/**
+ * The signer's checks of a withdrawal (protocol/intent verifyWithdrawalForSigning) against what
+ * it pinned, for either vault kind: a FROST verdict also carries each input's key-path digest.
+ */
+export function verifyPinnedWithdrawal(withdrawal: WithdrawalViewParsed, pinned: PinnedVault, now: Date, journal: readonly SigningRecord[]): VerifyWithdrawalResult {
+  return verifyWithdrawalForSigning({
+    withdrawal: { id: withdrawal.id, intent: withdrawal.intent, intentHash: withdrawal.intentHash, proposal: withdrawal.proposal, psbt: withdrawal.psbt, approvals: withdrawal.approvals },
+    pinned: pinnedForSigning(pinned),
+    network: pinned.network,
+    now,
+    journal,
+  });
+}
+
+/**
+ * Records a signature in the journal durably (invariant 9), before it leaves the machine. Checked
+ * again under the state lock: another signer process on this home may have signed meanwhile.
+ * INTENT_REFUSED when the journal forbids it; nothing is added when this intent is there already.
+ */
+export function journalSignature(state: StateStore, candidate: SigningCandidate, vaultId: string, now: Date): void {
+  state.update((fresh) => {
+    const conflicts = journalConflicts(candidate, fresh.journal);
+    if (conflicts.length > 0) throw new ConclaveError('INTENT_REFUSED', conflicts.join('; '));
+    if (fresh.journal.some((e) => e.withdrawalId === candidate.withdrawalId && e.intentHash === candidate.intentHash)) return;
+    const { replaces: _replaces, ...record } = candidate;
+    fresh.journal.push({ ...record, inputs: [...record.inputs], vaultId, signedAt: now.toISOString(), submittedAt: null });
+  });
+}
+
+/** The coordinator accepted what this signer journaled for the intent. */
+export function markSubmitted(state: StateStore, withdrawalId: string, intentHash: string, now: Date): void {
   state.update((fresh) => {
     const entry = fresh.journal.find((e) => e.withdrawalId === withdrawalId && e.intentHash === intentHash);
     if (entry && !entry.submittedAt) entry.submittedAt = now.toISOString();
