@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { NETWORK_NAMES } from '../../protocol/network';
+import { CHAIN_ENV, type ChainConfig, chainConfigFromEnv } from '../chain/chain-config';
 
 const envSchema = z.object({
   CONCLAVE_HOST: z.string().min(1).default('127.0.0.1'),
@@ -26,6 +27,8 @@ const envSchema = z.object({
   CONCLAVE_EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).default(15),
   /** How long a FROST signing session waits for its signers' shares before it is failed and a new one may form. */
   CONCLAVE_FROST_SESSION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+  /** Chain backend: CONCLAVE_CHAIN (offline | core | esplora) and its settings (chain/chain-config.ts). */
+  ...CHAIN_ENV,
 });
 
 export type AppConfig = {
@@ -43,6 +46,8 @@ export type AppConfig = {
   gapLimit: number;
   expirySweepSeconds: number;
   frostSessionTimeoutSeconds: number;
+  /** Offline (the default) or a Bitcoin Core / Esplora backend (chain/chain-factory.ts builds it). */
+  chain: ChainConfig;
 };
 
 export class ConfigError extends Error {}
@@ -54,6 +59,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const e = parsed.data;
+  const chain = chainConfigFromEnv(e, e.CONCLAVE_NETWORK, e.CONCLAVE_MIN_FEE_RATE);
+  if (chain.issues.length > 0) throw new ConfigError(`invalid configuration:\n  ${chain.issues.join('\n  ')}`);
   return {
     host: e.CONCLAVE_HOST,
     port: e.CONCLAVE_PORT,
@@ -68,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     gapLimit: e.CONCLAVE_GAP_LIMIT,
     expirySweepSeconds: e.CONCLAVE_EXPIRY_SWEEP_SECONDS,
     frostSessionTimeoutSeconds: e.CONCLAVE_FROST_SESSION_TIMEOUT_SECONDS,
+    chain: chain.chain,
   };
 }
 
