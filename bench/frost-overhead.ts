@@ -48,6 +48,13 @@ async function timed(rounds: number, fn: () => Promise<void> | void): Promise<nu
   return samples;
 }
 
+/**
+ * The in-process rounds block the event loop for seconds; afterwards the HTTP client's idle
+ * sockets, which the coordinator closed meanwhile, must be dropped before the next request
+ * (their expiry timers run only once the loop turns), or a request goes out on a dead socket.
+ */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
+
 function overFetch(base: string): CoordinatorApi {
   return {
     async call<T>(method: string, path: string, body?: unknown) {
@@ -145,10 +152,12 @@ async function main(): Promise<void> {
     const rows: string[] = [];
     for (const [t, n] of [[2, 3], [3, 5]] as const) {
       const members = holders.slice(0, n);
+      await settle();
       const through = await timed(ROUNDS, async () => { await runFrostDkg(api, members, t); });
       const local = await timed(ROUNDS, () => dkgInProcess(members, t));
       rows.push(`| DKG ${t}-of-${n} | ${median(through).toFixed(1)} | ${median(local).toFixed(1)} | ${(median(through) / median(local)).toFixed(2)}x |`);
     }
+    await settle();
     const scenario = await runFrostDkg(api, holders.slice(0, 3), 2);
     const first = deriveVaultScript(scenario.descriptor, 0, 0).address;
     const funding = fakeFundingTx(Array.from({ length: ROUNDS + WARMUP }, () => ({ address: first, amount: 1_000_000n })), 'regtest');
@@ -167,6 +176,9 @@ async function main(): Promise<void> {
       ...rows,
       '',
     ].join('\n'));
+  } catch (error) {
+    process.stderr.write(`coordinator log (last lines):\n${coordinator.logs.join('').split('\n').slice(-15).join('\n')}\n`);
+    throw error;
   } finally {
     await coordinator.stop();
     rmSync(root, { recursive: true, force: true });
@@ -174,6 +186,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.stderr.write(`bench failed: ${error instanceof Error ? `${error.stack}\ncause: ${String((error as { cause?: unknown }).cause)}` : String(error)}\n`);
   process.exit(1);
 });
