@@ -36,6 +36,7 @@ import { finalizeTaprootKeySpend, inspectPsbt, taprootKeySpendSighashes } from '
 import { AuditService } from '../audit/audit.service';
 import { Clock, Random } from '../common/clock';
 import { parseWith } from '../common/parse-body';
+import { PeriodicSweep } from '../common/periodic-sweep';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { SignerHub } from '../events/signer-hub';
@@ -62,7 +63,7 @@ const SIGNING_DATA_CACHE_LIMIT = 256;
 @Injectable()
 export class FrostSigningService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('FrostSigning');
-  private timer: NodeJS.Timeout | null = null;
+  private readonly sessionSweep = new PeriodicSweep('FROST session sweep', this.logger, () => this.sweep());
   /** Per withdrawal transaction (id and unsigned txid: a fee bump makes another one). */
   private readonly signingData = new Map<string, SigningInput[]>();
 
@@ -85,14 +86,11 @@ export class FrostSigningService implements OnApplicationBootstrap, OnApplicatio
 
   onApplicationBootstrap(): void {
     const seconds = Math.min(this.config.expirySweepSeconds, this.config.frostSessionTimeoutSeconds);
-    this.timer = setInterval(() => {
-      this.sweep().catch((error: unknown) => this.logger.error({ msg: 'FROST session sweep failed', error: String(error) }));
-    }, seconds * 1000);
-    this.timer.unref();
+    this.sessionSweep.start(seconds);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.sessionSweep.stop();
   }
 
   /** Round 1: a keyholder's signed commitments; opens a session when t keyholders are waiting. */

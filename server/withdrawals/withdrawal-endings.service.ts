@@ -11,6 +11,7 @@ import { ConclaveError } from '../../protocol/errors';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
 import { parseWith } from '../common/parse-body';
+import { PeriodicSweep } from '../common/periodic-sweep';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { UtxoRepository } from '../deposits/utxo.repository';
@@ -27,7 +28,7 @@ const OPEN_STATES: WithdrawalState[] = ['awaiting_approval', 'approved', 'signin
 @Injectable()
 export class WithdrawalEndingsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('WithdrawalEndings');
-  private timer: NodeJS.Timeout | null = null;
+  private readonly sweep = new PeriodicSweep('expiry sweep', this.logger, () => this.expireDue());
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -42,14 +43,11 @@ export class WithdrawalEndingsService implements OnApplicationBootstrap, OnAppli
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.expireDue().catch((error: unknown) => this.logger.error({ msg: 'expiry sweep failed', error: String(error) }));
-    }, this.config.expirySweepSeconds * 1000);
-    this.timer.unref();
+    this.sweep.start(this.config.expirySweepSeconds);
   }
 
   onApplicationShutdown(): void {
-    if (this.timer) clearInterval(this.timer);
+    this.sweep.stop();
   }
 
   async cancel(withdrawalId: string, input: unknown): Promise<WithdrawalView> {
