@@ -10,7 +10,7 @@ import { setUpCliFrostVault } from '../support/cli-frost-vault';
 import { signer } from '../support/cli-vault';
 import { fakeFundingTx } from '../support/funding-tx';
 import { spawnSigner } from '../support/processes';
-import { say, waitForExit } from './demo-steps';
+import { auditAndVerdict, finalTransaction, say, waitForExit } from './demo-steps';
 import { verifyFrostTransaction } from './verify-frost-tx';
 
 const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
@@ -52,27 +52,16 @@ export async function frostDemo(root: string, coordinatorUrl: string, env: Recor
   say('6. both signers verified the PSBT against the signed intent and their pinned descriptor, committed to fresh nonces,');
   say('   checked the signing session, destroyed their nonces durably and sent their shares; the coordinator aggregated');
 
-  const shown = await signer(alice.home, ['withdrawal', 'show', withdrawalId], env);
-  const state = String((shown.withdrawal as { state?: string } | undefined)?.state ?? shown.state);
-  const tx = await signer(alice.home, ['withdrawal', 'tx', withdrawalId, '--out', join(root, 'final.hex')], env);
-  say(`7. withdrawal state: ${state}; final transaction written to ${join(root, 'final.hex')}`);
-  say(`   txid ${tx.txid}`);
-  say(`   hex  ${tx.hex}`);
+  const { state, hex } = await finalTransaction(signer, alice.home, withdrawalId, root, env);
 
   say('8. independent check with @scure/btc-signer, @noble/curves and bitcoinjs-lib:');
   const findings = verifyFrostTransaction({
-    txHex: String(tx.hex),
+    txHex: hex,
     inputs: addresses.map((address, vout) => ({ txid: funding.txid, vout, amount: DEPOSITS[vout]!, address })),
     destination: { address: DESTINATION, amount: AMOUNT },
     vault: { groupXpub: groupXpubOf(vault.descriptor), changeIndex: 0 },
   });
   for (const line of findings) say(`   ${line}`);
 
-  const audit = await signer(bob.home, ['audit', 'verify'], env);
-  const verified = audit.verified as { coordinatorSignatures: number; evidence: number; seenHeads: number };
-  say(`9. ${bob.name} verified the audit log: ${audit.count} events, hash chain, ${verified.coordinatorSignatures} coordinator signatures,`);
-  say(`   ${verified.evidence} signed statements, ${verified.seenHeads} heads seen while listening`);
-  const ok = state === 'exported' && findings.every((line) => line.startsWith('ok')) && audit.valid === true;
-  if (state !== 'exported') say(`   FAIL withdrawal state is ${state}, expected exported`);
-  return ok;
+  return auditAndVerdict(signer, bob, env, state, findings);
 }

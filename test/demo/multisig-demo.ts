@@ -3,10 +3,9 @@
  * keystores, a vault set up and pinned, a deposit, a proposal, two signer processes signing over
  * WebSocket, the final transaction checked independently, the audit log verified by a signer.
  */
-import { join } from 'node:path';
 import { depositToFirstAddress, setUpCliVault, signer } from '../support/cli-vault';
 import { spawnSigner } from '../support/processes';
-import { say, waitForExit } from './demo-steps';
+import { auditAndVerdict, finalTransaction, say, waitForExit } from './demo-steps';
 import { verifyFinalTransaction } from './verify-final-tx';
 
 const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
@@ -33,28 +32,16 @@ export async function multisigDemo(root: string, coordinatorUrl: string, env: Re
   await Promise.all(done);
   say(`6. both signers verified the PSBT against the signed intent and their pinned descriptor, and signed`);
 
-  const shown = await signer(alice.home, ['withdrawal', 'show', withdrawalId], env);
-  const state = String((shown.withdrawal as { state?: string } | undefined)?.state ?? shown.state);
-  const tx = await signer(alice.home, ['withdrawal', 'tx', withdrawalId, '--out', join(root, 'final.hex')], env);
-  say(`7. withdrawal state: ${state}; final transaction written to ${join(root, 'final.hex')}`);
-  say(`   txid ${tx.txid}`);
-  say(`   hex  ${tx.hex}`);
+  const { state, hex } = await finalTransaction(signer, alice.home, withdrawalId, root, env);
 
   say('8. independent check with @scure/btc-signer and @noble/curves:');
   const findings = verifyFinalTransaction({
-    txHex: String(tx.hex),
+    txHex: hex,
     inputs: [coin],
     destination: { address: DESTINATION, amount: AMOUNT },
     vault: { threshold: 2, xpubs: vault.keyholders.map((k) => k.xpub), changeIndex: 0 },
   });
   for (const line of findings) say(`   ${line}`);
 
-  // Bob listened, so he kept the signed audit heads pushed to him; his check covers them too.
-  const audit = await signer(bob.home, ['audit', 'verify'], env);
-  const verified = audit.verified as { coordinatorSignatures: number; evidence: number; seenHeads: number };
-  say(`9. ${bob.name} verified the audit log: ${audit.count} events, hash chain, ${verified.coordinatorSignatures} coordinator signatures`);
-  say(`   (key pinned at join), ${verified.evidence} signed statements, ${verified.seenHeads} heads seen while listening`);
-  const ok = state === 'exported' && findings.every((line) => line.startsWith('ok')) && audit.valid === true;
-  if (state !== 'exported') say(`   FAIL withdrawal state is ${state}, expected exported`);
-  return ok;
+  return auditAndVerdict(signer, bob, env, state, findings);
 }
