@@ -27,6 +27,7 @@ import { runSetupImportKey } from './commands/setup-import-key';
 import { runSetupJoin } from './commands/setup-join';
 import { runSetupOpen, type SetupOpenOptions } from './commands/setup-open';
 import { runVaultCreate } from './commands/vault-create';
+import { DEFAULT_EXPORT_RANGE, EXPORT_FORMATS, runVaultExport, type VaultExportOptions } from './commands/vault-export';
 import { runVaultList } from './commands/vault-list';
 import { runVaultPin } from './commands/vault-pin';
 import { runWhoami } from './commands/whoami';
@@ -95,6 +96,12 @@ function buildProgram(): Command {
   vault.command('list')
     .description('vaults pinned by this signer')
     .action(action((ctx) => runVaultList(ctx)));
+  vault.command('export <vaultId>')
+    .description('the pinned vault for another wallet: Bitcoin Core importdescriptors, Sparrow descriptor, Caravan config (multisig) or BIP329 labels')
+    .addOption(new Option('--format <format>', 'export format').choices(EXPORT_FORMATS).makeOptionMandatory())
+    .option('--out <file>', 'write to this file (0600) instead of stdout')
+    .option('--range <n>', 'last address index: core import range, bip329 labels for 0..n on both chains', DEFAULT_EXPORT_RANGE)
+    .action(action((ctx, vaultId: string, o: VaultExportOptions) => runVaultExport(ctx, vaultId, o)));
 
   const setup = program.command('setup').description('set up a vault by BIP129 (BSMS 1.0): your signer coordinates, the coordinator only relays sealed records');
   setup.command('open')
