@@ -122,8 +122,21 @@ export async function processFrostSigningRequest(deps: FrostSigningDeps, withdra
     }
     sent = commitFresh(job);
   }
-  const after = await sendCommit(job, sent);
-  outcomes.push({ status: 'committed', ...ids, commitmentId: sent.commitmentId, resent: live.length > 0 });
+  let resent = live.length > 0;
+  let after: FrostSigningViewParsed;
+  try {
+    after = await sendCommit(job, sent);
+  } catch (error) {
+    // A stored commitment the coordinator says it used already (in a session it no longer
+    // shows, e.g. after a crash between its session and this run): it can never sign again,
+    // so it is spent here, and fresh nonces are committed instead of re-sending it forever.
+    if (!resent || !(error instanceof ConclaveError) || error.code !== 'FROST_COMMITMENT_INVALID') throw error;
+    deps.nonces.discard(sent.commitmentId, deps.now());
+    sent = commitFresh(job);
+    resent = false;
+    after = await sendCommit(job, sent);
+  }
+  outcomes.push({ status: 'committed', ...ids, commitmentId: sent.commitmentId, resent });
   // This commitment completed a signing set: its session is open already.
   const opened = after.sessions.find((s) => s.state === 'signing' && ownCommitmentId(s, me) === sent.commitmentId);
   if (opened !== undefined) await roundTwo(job, { ...after, sessions: [opened] }, outcomes);
