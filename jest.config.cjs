@@ -9,11 +9,22 @@ const swc = ['@swc/jest', {
   module: { type: 'commonjs' },
 }];
 
+// With DATABASE_URL set (CI's PostgreSQL pass), only the suites that store something run: the
+// coordinator's own tests, the API, end-to-end and REST fuzzing suites. Everything else never
+// opens a database (pure protocol code, the signer CLI, lint, chain clients, vectors, and the
+// malicious-coordinator suites, which test what signers refuse) and already ran in the SQLite pass.
+const ALL_SUITES = ['<rootDir>/{protocol,server,signer-cli,test}/**/*.test.ts'];
+const DATABASE_SUITES = [
+  '<rootDir>/server/**/*.test.ts',
+  '<rootDir>/test/{api,e2e}/**/*.test.ts',
+  '<rootDir>/test/fuzz/rest-bodies.fuzz.test.ts',
+];
+
 module.exports = {
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@noble|@scure|micro-packed|canonicalize)/)'],
-  testMatch: ['<rootDir>/{protocol,server,signer-cli,test}/**/*.test.ts'],
+  testMatch: process.env.DATABASE_URL ? DATABASE_SUITES : ALL_SUITES,
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/browser/'],
   testTimeout: 60000,
 };
