@@ -214,19 +214,21 @@ describe('FROST signing, one keyholder\u2019s side', () => {
     expect(session.shares.has(bob.identityKey)).toBe(false);
   });
 
-  test('a stored commitment the coordinator says it used already, in a session it hides, is spent and replaced by fresh nonces', async () => {
+  test('a stored commitment in a session the coordinator hides is kept, reported as waiting, and signs once the session is shown', async () => {
     const { bob, carol, coordinator, run, store } = world();
     await run(bob, { yes: true });
     await run(carol, { yes: true });
     const first = coordinator.commitments.find((c) => c.identityKey === bob.identityKey)!;
     expect(first.sessionId).not.toBeNull();
     coordinator.tamperView = (view, identityKey) => (identityKey === bob.identityKey ? { ...view, sessions: [] } : view);
-    const outcomes = await run(bob, { yes: true });
-    expect(outcomes).toEqual([expect.objectContaining({ status: 'committed', resent: false })]);
-    const fresh = coordinator.commitments.filter((c) => c.identityKey === bob.identityKey);
-    expect(fresh).toHaveLength(2);
-    expect(fresh[1]!.commitmentId).not.toBe(first.commitmentId);
-    await expect(Promise.resolve().then(() => store(bob).take(first.commitmentId, 'never', new Date()))).rejects.toMatchObject({ code: 'FROST_NONCE_USED' });
+    expect(statuses(await run(bob, { yes: true }))).toEqual(['waiting']);
+    expect(coordinator.commitments.filter((c) => c.identityKey === bob.identityKey)).toHaveLength(1);
+    expect(store(bob).list(coordinator.withdrawal.id).map((r) => r.state)).toEqual(['fresh']);
+    coordinator.tamperView = undefined;
+    expect(statuses(await run(bob, { yes: true }))).toContain('shared');
+    await run(carol, { yes: true });
+    expectValidSignatures(coordinator);
+    expectNoNonceReuse(coordinator);
   });
 
   test('a keyholder who declines commits nothing; a refused withdrawal commits nothing', async () => {

@@ -122,19 +122,17 @@ export async function processFrostSigningRequest(deps: FrostSigningDeps, withdra
     }
     sent = commitFresh(job);
   }
-  let resent = live.length > 0;
+  const resent = live.length > 0;
   let after: FrostSigningViewParsed;
   try {
     after = await sendCommit(job, sent);
   } catch (error) {
-    // A stored commitment the coordinator says it used already (in a session it no longer
-    // shows, e.g. after a crash between its session and this run): it can never sign again,
-    // so it is spent here, and fresh nonces are committed instead of re-sending it forever.
+    // The coordinator says it put this stored commitment in a session it does not show. The
+    // nonces stay: the session may yet be shown (and signed in once), or it fails and the
+    // commitment is spent with it (tidy). Earlier outcomes of this run are kept, not lost.
     if (!resent || !(error instanceof ConclaveError) || error.code !== 'FROST_COMMITMENT_INVALID') throw error;
-    deps.nonces.discard(sent.commitmentId, deps.now());
-    sent = commitFresh(job);
-    resent = false;
-    after = await sendCommit(job, sent);
+    outcomes.push({ status: 'waiting', ...ids, reason: `the coordinator says commitment ${sent.commitmentId} is in a session it does not show: waiting for that session or its time-out (${error.message})` });
+    return outcomes;
   }
   outcomes.push({ status: 'committed', ...ids, commitmentId: sent.commitmentId, resent });
   // This commitment completed a signing set: its session is open already.
