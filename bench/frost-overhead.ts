@@ -29,6 +29,7 @@ import { buildWithdrawalPsbt, finalizeTaprootKeySpend, inspectPsbt, descriptorOr
 import { fakeFundingTx } from '../test/support/funding-tx';
 import { type CoordinatorApi, type FrostVaultScenario, commitFor, frostKeyholders, joinMembers, runFrostDkg, sharesFor } from '../test/support/frost-vault-scenario';
 import { startCoordinator } from '../test/support/processes';
+import { median } from './stats';
 import type { TestKeyholder } from '../test/support/test-keyholder';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -36,7 +37,6 @@ const WARMUP = 1;
 const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 const rng = (length: number) => new Uint8Array(randomBytes(length));
 
-const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = Math.floor(s.length / 2); return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
 
 async function timed(rounds: number, fn: () => Promise<void> | void): Promise<number[]> {
   const samples: number[] = [];

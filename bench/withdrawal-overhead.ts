@@ -22,6 +22,7 @@ import { DEFAULT_POLICY, policyHash } from '../protocol/policy';
 import { verifyWithdrawalForSigning } from '../protocol/intent/verify-withdrawal';
 import { buildWithdrawalPsbt, descriptorOracle, finalizeWithSignatures, inspectPsbt, signVaultInputs, verifyPartialSignatures } from '../protocol/psbt';
 import { signer } from '../test/support/cli-vault';
+import { median, percentile } from './stats';
 import { fakeFundingTx } from '../test/support/funding-tx';
 import { spawnSigner, startCoordinator } from '../test/support/processes';
 import { TRANSCRIPT_MNEMONICS, type TestKeyholder, testKeyholder } from '../test/support/test-keyholder';
@@ -30,17 +31,6 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const WARMUP = 2;
 const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 const ENV = { CONCLAVE_PASSPHRASE: 'bench passphrase' };
-
-function median(samples: number[]): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function intentFor(vaultId: string): WithdrawalIntent {
   return {

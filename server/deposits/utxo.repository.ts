@@ -35,4 +35,9 @@ export class UtxoRepository {
   async markSpent(manager: EntityManager, withdrawalId: string): Promise<void> {
     await manager.getRepository(UtxoEntity).update({ reservedBy: withdrawalId, status: 'reserved' }, { status: 'spent' });
   }
+
+  /** A fee bump replaces the withdrawal's transaction: its coins are reserved again, by the same withdrawal. */
+  async unmarkSpent(manager: EntityManager, withdrawalId: string): Promise<void> {
+    await manager.getRepository(UtxoEntity).update({ reservedBy: withdrawalId, status: 'spent' }, { status: 'reserved' });
+  }
 }

@@ -26,6 +26,7 @@ import { parseWith } from '../common/parse-body';
 import { TransactionRunner } from '../database/transaction-runner';
 import { RawTransactionEntity } from '../deposits/raw-transaction.entity';
 import { UtxoEntity } from '../deposits/utxo.entity';
+import { UtxoRepository } from '../deposits/utxo.repository';
 import { SignerHub } from '../events/signer-hub';
 import { EnvelopeVerifier } from '../replay/envelope-verifier';
 import { PartialSignatureEntity } from '../signing/partial-signature.entity';
@@ -49,6 +50,7 @@ export class FeeBumpService {
     private readonly vaults: VaultsRepository,
     private readonly scripts: VaultScripts,
     private readonly withdrawals: WithdrawalsRepository,
+    private readonly utxos: UtxoRepository,
     private readonly hub: SignerHub,
     private readonly clock: Clock,
   ) {}
@@ -75,7 +77,7 @@ export class FeeBumpService {
       // Approvals and signatures were for the replaced intent and transaction; the audit log keeps them.
       await manager.getRepository(ApprovalEntity).delete({ withdrawalId });
       await manager.getRepository(PartialSignatureEntity).delete({ withdrawalId });
-      await manager.getRepository(UtxoEntity).update({ reservedBy: withdrawalId, status: 'spent' }, { status: 'reserved' });
+      await this.utxos.unmarkSpent(manager, withdrawalId);
       const policy = JSON.parse(vault.policy) as VaultPolicy;
       const state = policy.requiredApprovals > 0 ? 'awaiting_approval' : 'signing';
       await this.withdrawals.transition(manager, withdrawalId, withdrawal.state as WithdrawalState, state, now, {
