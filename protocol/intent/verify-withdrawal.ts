@@ -17,7 +17,7 @@ import type { WithdrawalIntent } from '../api';
 import { MESSAGE_TYPES, withdrawalIntentSchema } from '../api';
 import { parseSats } from '../amounts';
 import { canonicalJson } from '../canonical-json';
-import { type VaultDescriptor, type VaultKind, deriveVaultScript } from '../descriptor';
+import { type VaultDescriptor, type VaultKind } from '../descriptor';
 import { verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
 import { identityFingerprint } from '../identity';
@@ -25,12 +25,14 @@ import type { NetworkName } from '../network';
 import { type VaultPolicy, policyHash } from '../policy';
 import {
   type DecodedPsbt, type PsbtSummary, SIGHASH_ALL, SIGHASH_DEFAULT, addressToScript, decodePsbt, descriptorOracle, inspectPsbt,
-  taprootKeySpendSighashes,
 } from '../psbt';
 import { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
 import { countApprovals } from './approvals';
 import { intentHash, paymentsHash } from './intent-hash';
 import { journalConflicts, outpointKey, type SigningCandidate, type SigningRecord } from './signing-journal';
+import { type TaprootKeySpend, taprootKeySpends } from './taproot-key-spends';
+
+export type { TaprootKeySpend } from './taproot-key-spends';
 
 /**
  * Slack on the intent's fee rate. The coordinator sets the fee from its own estimate of the
@@ -116,19 +118,6 @@ export interface WithdrawalSummary {
   locktime: number;
 }
 
-/** What a FROST signer needs for one input: the digest to sign and the child key that signs it. */
-export interface TaprootKeySpend {
-  input: number;
-  /** Position of the coin in the vault: its key is the group key's BIP32 child at change/index. */
-  change: 0 | 1;
-  index: number;
-  /** x-only internal key P_i (32 bytes), and output key Q_i (32 bytes) the signature must verify under. */
-  internalKey: Uint8Array;
-  outputKey: Uint8Array;
-  /** BIP341 key-path SIGHASH_DEFAULT digest (32 bytes). */
-  sighash: Uint8Array;
-}
-
 export type VerifyWithdrawalResult =
   | { ok: true; kind: 'wsh-sortedmulti'; summary: WithdrawalSummary; inputsToSign: number[]; journalRecord: SigningCandidate }
   | { ok: true; kind: 'tr-frost'; summary: WithdrawalSummary; inputsToSign: number[]; journalRecord: SigningCandidate; keySpends: TaprootKeySpend[] }
@@ -199,30 +188,6 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
   const keySpends = taprootKeySpends(pinned.descriptor, decoded, summary, reasons);
   if (keySpends === null) return { ok: false, reasons };
   return { ok: true, kind: 'tr-frost', ...verdict, keySpends };
-}
-
-/** Per input of a FROST vault's withdrawal (all checked as the vault's), the digest and child key to sign with. */
-function taprootKeySpends(
-  descriptor: Extract<VaultDescriptor, { kind: 'tr-frost' }>, decoded: DecodedPsbt, summary: PsbtSummary, reasons: string[],
-): TaprootKeySpend[] | null {
-  let digests: Uint8Array[];
-  try {
-    digests = taprootKeySpendSighashes(decoded);
-  } catch (error) {
-    reasons.push(error instanceof ConclaveError ? error.message : `psbt: no Taproot sighash (${String(error)})`);
-    return null;
-  }
-  const spends: TaprootKeySpend[] = [];
-  for (const input of summary.inputs) {
-    if (input.vault === null) {
-      reasons.push(`psbt/input[${input.index}]: not a coin of this vault`);
-      return null;
-    }
-    const { change, index } = input.vault;
-    const script = deriveVaultScript(descriptor, change, index);
-    spends.push({ input: input.index, change, index, internalKey: script.internalKey, outputKey: script.outputKey, sighash: digests[input.index] });
-  }
-  return spends;
 }
 
 /** The intent must parse strictly, and the withdrawal's intent hash must be the hash of it. */
