@@ -27,7 +27,8 @@ export default tseslint.config(
         paths: nodeIoModules.map((name) => ({ name, message: 'protocol/ is pure: no filesystem, network or process access.' })),
         patterns: [
           { group: ['@nestjs/*'], message: 'protocol/ must not depend on NestJS.' },
-          { group: ['**/server/**', '**/signer-cli/**'], message: 'protocol/ imports neither server/ nor signer-cli/.' },
+          // @simplewebauthn/server/helpers is a CBOR/COSE library (protocol/webauthn), not Conclave's server/.
+          { group: ['**/server/**', '**/signer-cli/**', '!@simplewebauthn/server/helpers'], message: 'protocol/ imports neither server/ nor signer-cli/.' },
         ],
       }],
       'no-restricted-globals': ['error',
@@ -50,7 +51,7 @@ export default tseslint.config(
     files: ['signer-cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        { group: ['**/server/**', '**/server', '@nestjs/*', 'typeorm'], message: 'signer-cli/ must never import server/ or its stack.' },
+        { group: ['**/server/**', '**/server', '@nestjs/*', 'typeorm', '!@simplewebauthn/server/helpers'], message: 'signer-cli/ must never import server/ or its stack.' },
       ] }],
     },
   },

@@ -10,13 +10,13 @@ const swc = ['@swc/jest', {
 }];
 
 // With DATABASE_URL set (CI's PostgreSQL pass), only the suites that store something run: the
-// coordinator's own tests, the API, end-to-end and REST fuzzing suites. Everything else never
+// coordinator's own tests, the API, end-to-end, chain-watcher and REST fuzzing suites. Everything else never
 // opens a database (pure protocol code, the signer CLI, lint, chain clients, vectors, and the
 // malicious-coordinator suites, which test what signers refuse) and already ran in the SQLite pass.
 const ALL_SUITES = ['<rootDir>/{protocol,server,signer-cli,test}/**/*.test.ts'];
 const DATABASE_SUITES = [
   '<rootDir>/server/**/*.test.ts',
-  '<rootDir>/test/{api,e2e}/**/*.test.ts',
+  '<rootDir>/test/{api,e2e,chain-watch}/**/*.test.ts',
   '<rootDir>/test/fuzz/rest-bodies.fuzz.test.ts',
 ];
 

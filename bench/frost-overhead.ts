@@ -29,6 +29,7 @@ import { buildWithdrawalPsbt, finalizeTaprootKeySpend, inspectPsbt, descriptorOr
 import { fakeFundingTx } from '../test/support/funding-tx';
 import { type CoordinatorApi, type FrostVaultScenario, commitFor, frostKeyholders, joinMembers, runFrostDkg, sharesFor } from '../test/support/frost-vault-scenario';
 import { startCoordinator } from '../test/support/processes';
+import { type StatementSigner, openSession } from './session';
 import { median } from './stats';
 import type { TestKeyholder } from '../test/support/test-keyholder';
 
@@ -55,10 +56,17 @@ async function timed(rounds: number, fn: () => Promise<void> | void): Promise<nu
  */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));
 
-function overFetch(base: string): CoordinatorApi {
+/** The coordinator API over HTTP; reads carry the session `signIn` opened. */
+function overFetch(base: string): CoordinatorApi & { signIn(member: StatementSigner): Promise<void> } {
+  let session: string | undefined;
   return {
+    async signIn(member) {
+      session = await openSession(base, member);
+    },
     async call<T>(method: string, path: string, body?: unknown) {
-      const res = await fetch(base + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+      if (session !== undefined) headers.authorization = `Bearer ${session}`;
+      const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
       const text = await res.text();
       return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
     },
@@ -149,6 +157,7 @@ async function main(): Promise<void> {
     const api = overFetch(coordinator.url);
     const holders = frostKeyholders(['alice', 'bob', 'carol', 'dave', 'erin'], 'bench run');
     await joinMembers(api, holders);
+    await api.signIn(holders[0]!);
     const rows: string[] = [];
     for (const [t, n] of [[2, 3], [3, 5]] as const) {
       const members = holders.slice(0, n);

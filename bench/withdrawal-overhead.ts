@@ -22,6 +22,7 @@ import { DEFAULT_POLICY, policyHash } from '../protocol/policy';
 import { verifyWithdrawalForSigning } from '../protocol/intent/verify-withdrawal';
 import { buildWithdrawalPsbt, descriptorOracle, finalizeWithSignatures, inspectPsbt, signVaultInputs, verifyPartialSignatures } from '../protocol/psbt';
 import { signer } from '../test/support/cli-vault';
+import { openSession } from './session';
 import { median, percentile } from './stats';
 import { fakeFundingTx } from '../test/support/funding-tx';
 import { spawnSigner, startCoordinator } from '../test/support/processes';
@@ -67,8 +68,13 @@ function inProcessRound(keyholders: TestKeyholder[], descriptor: MultisigVaultDe
   finalizeWithSignatures(psbt, sigs, 2);
 }
 
+/** Bearer token of the member the benchmark reads as, once signed in. */
+let session: string | undefined;
+
 async function api<T>(url: string, method: string, body?: unknown): Promise<T> {
-  const res = await fetch(url, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+  const headers: Record<string, string> = body ? { 'content-type': 'application/json' } : {};
+  if (session !== undefined) headers.authorization = `Bearer ${session}`;
+  const res = await fetch(url, { method, headers, body: body ? JSON.stringify(body) : undefined });
   const json = await res.json() as T;
   if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -107,6 +113,7 @@ async function main(): Promise<void> {
     const keyholders = ['alice', 'bob', 'carol'].map((n, i) => testKeyholder(n, TRANSCRIPT_MNEMONICS[i]!));
     const alice = keyholders[0]!;
     await api(`${base}/api/v1/members`, 'POST', alice.sign(MESSAGE_TYPES.memberJoin, { name: 'alice', network: 'regtest', accountKey: alice.accountKey }));
+    session = await openSession(base, alice);
     for (const [i, name] of ['bob', 'carol'].entries()) {
       const home = join(root, name);
       writeFileSync(join(root, `${name}.words`), TRANSCRIPT_MNEMONICS[i + 1]!);

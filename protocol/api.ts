@@ -5,21 +5,16 @@
  */
 import { z } from 'zod';
 import { BSMS_MODES } from './bsms/token';
-import { NETWORK_NAMES } from './network';
+import {
+  feeRateSchema, hash256Schema, hexBytes, idSchema, identityKeySchema, nameSchema, networkSchema, satsSchema, txidSchema,
+} from './schemas';
 import { type VaultPolicy, vaultPolicySchema } from './policy';
+import { GOVERNANCE_MESSAGE_TYPES } from './policy-engine/changes';
 
-const hexBytes = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `expected ${bytes} bytes of lowercase hex`);
-export const identityKeySchema = hexBytes(32);
-export const txidSchema = hexBytes(32);
-export const hash256Schema = hexBytes(32);
-export const satsSchema = z.string().regex(/^(0|[1-9][0-9]{0,15})$/, 'expected a decimal string of satoshis');
-/** sat/vB as a decimal string with at most 3 decimals, e.g. "2" or "0.25". */
-export const feeRateSchema = z.string().regex(/^(0|[1-9][0-9]{0,6})(\.[0-9]{1,3})?$/, 'expected sat/vB as a decimal string');
-export const networkSchema = z.enum(NETWORK_NAMES);
-export const idSchema = z.string().uuid();
-/** No NUL: names are stored as text, and PostgreSQL text cannot hold U+0000 (nor can C strings). */
-const noNul = (s: string) => !s.includes('\u0000');
-const name = z.string().trim().min(1).max(80).refine(noNul, 'must not contain NUL (U+0000)');
+export {
+  feeRateSchema, hash256Schema, idSchema, identityKeySchema, networkSchema, satsSchema, txidSchema,
+} from './schemas';
+const name = nameSchema;
 
 /** Message types of signed envelopes; the tag of each signature names one of these. */
 export const MESSAGE_TYPES = {
@@ -37,6 +32,17 @@ export const MESSAGE_TYPES = {
   setupOpen: 'setup.open',
   setupKeyRecord: 'setup.key-record',
   setupDescriptorRecord: 'setup.descriptor-record',
+  /** Body: a `ChangeProposal` (protocol/policy-engine/changes.ts). */
+  governancePropose: GOVERNANCE_MESSAGE_TYPES.propose,
+  /** Body: a `ChangeApproval`. */
+  governanceApprove: GOVERNANCE_MESSAGE_TYPES.approve,
+  /** Sign-in with the identity key: the body names the coordinator, so it opens a session there only. */
+  sessionOpen: 'session.open',
+  /** An API token granted by a member for automation; the body carries the hash of its secret. */
+  tokenCreate: 'token.create',
+  tokenRevoke: 'token.revoke',
+  /** Signed by the coordinator's key: a withdrawal proposed through a member's API token. */
+  withdrawalProposeByToken: 'withdrawal.propose-by-token',
 } as const;
 
 /** A BIP48 account key with its origin, as it appears in a descriptor `[fp/path]xpub`. */
@@ -321,4 +327,12 @@ export type CoordinatorEvent =
   /** A FROST session failed (a bad share, a time-out): keyholders send fresh commitments. */
   | { kind: 'frost.retry'; vaultId: string; withdrawalId: string }
   /** Pushed after every commit that appended audit events; signers keep the heads they saw. */
-  | { kind: 'audit.head'; seq: number; hash: string; coordinatorSig: string };
+  | { kind: 'audit.head'; seq: number; hash: string; coordinatorSig: string }
+  /**
+   * Governance of a governed vault (invariant 8: every keyholder is told): a change proposed,
+   * approved by one more member, or applied to the coordinator's copy of the policy. Signers
+   * fetch the change (GET /api/v1/vaults/:id/changes/:changeId) and judge it themselves.
+   */
+  | { kind: 'governance.proposed'; vaultId: string; changeId: string; op: string }
+  | { kind: 'governance.approved'; vaultId: string; changeId: string; identityKey: string }
+  | { kind: 'governance.applied'; vaultId: string; changeId: string; op: string; policyHash: string };

@@ -30,6 +30,20 @@ export const ERROR_CATALOG = {
   UNAUTHENTICATED: { status: 401, summary: 'The request is not authenticated' },
   FORBIDDEN: { status: 403, summary: 'The actor may not do this' },
   NOT_A_MEMBER: { status: 403, summary: 'The signing key belongs to no member (of this vault)' },
+  // Access to the REST API (issue 5): sessions, API tokens, roles, passkeys
+  AUTH_REQUIRED: { status: 401, summary: 'The route needs a session or an API token (Authorization: Bearer), or the one given is unknown, expired or revoked' },
+  ACCESS_DENIED: { status: 403, summary: "The caller's role or token scope does not allow this route (the message names what it needs)" },
+  TOKEN_INVALID: { status: 422, summary: 'An API token grant is not acceptable (scope, expiry, or a secret already used)' },
+  TOKEN_NOT_FOUND: { status: 404, summary: 'No such API token' },
+  PASSKEY_INVALID: { status: 400, summary: 'A passkey statement, its authenticator data or client data, or a pinned passkey key is malformed' },
+  PASSKEY_NOT_PINNED: { status: 403, summary: "The credential is not one of the signer's pinned passkeys" },
+  PASSKEY_CHALLENGE_MISMATCH: { status: 401, summary: 'The passkey assertion was made for another statement or challenge (or is not a webauthn.get assertion)' },
+  PASSKEY_USER_NOT_VERIFIED: { status: 401, summary: 'The passkey assertion lacks user presence or user verification' },
+  PASSKEY_BAD_SIGNATURE: { status: 401, summary: "The passkey assertion signature does not verify under the pinned passkey's public key" },
+  PASSKEY_ALGORITHM_UNSUPPORTED: { status: 422, summary: 'The passkey uses a signature algorithm Conclave does not accept (only ES256 / P-256)' },
+  PASSKEY_CHALLENGE_UNKNOWN: { status: 401, summary: 'The passkey sign-in or registration challenge is unknown, used or expired; ask for new options' },
+  PASSKEY_EXPIRED: { status: 401, summary: 'A passkey statement was made too long ago, or lies in the future (its created time is outside the validity window of envelopes)' },
+  PASSKEY_REPLAYED: { status: 409, summary: 'A passkey statement was already used' },
   // Not found (404)
   NOT_FOUND: { status: 404, summary: 'No such route' },
   MEMBER_NOT_FOUND: { status: 404, summary: 'No such member' },
@@ -52,6 +66,12 @@ export const ERROR_CATALOG = {
   // Policy engine (issue 5): rule sets, members and address book, and quorum-approved changes to them
   POLICY_RULES_INVALID: { status: 400, summary: 'A policy rule set, membership or address book is malformed, or leaves a quorum that no members can meet' },
   POLICY_CHANGE_REFUSED: { status: 422, summary: 'A policy, membership or address-book change lacks its quorum or its delay, or was made for another pinned state' },
+  // Governance at the coordinator (server/governance) and the governed withdrawal workflow
+  POLICY_NOT_GOVERNED: { status: 409, summary: 'The vault has a simple (version 1) policy; changes by quorum need a governed (version 2) policy' },
+  CHANGE_NOT_FOUND: { status: 404, summary: 'No such policy, membership or address-book change for this vault' },
+  CHANGE_NOT_PENDING: { status: 409, summary: 'The change is no longer pending (applied, refused or superseded) and takes no more approvals' },
+  DESTINATION_NOT_IN_ADDRESS_BOOK: { status: 422, summary: "A destination is not in the vault's address book, is still cooling off, or its entry has expired" },
+  VELOCITY_LIMIT_EXCEEDED: { status: 422, summary: "The withdrawal would take the vault's payouts over a velocity limit of its policy" },
   // Vault kinds (script multisig and FROST Taproot): a valid vault of a kind the operation does not handle
   VAULT_KIND_UNSUPPORTED: { status: 422, summary: 'The vault is of a kind (multisig or FROST Taproot) this operation does not support' },
   // Vault setup by BIP129 (BSMS 1.0)
@@ -110,6 +130,13 @@ export const ERROR_CATALOG = {
   FROST_SESSION_TIMEOUT: { status: 409, summary: 'The FROST signing session waited longer than the coordinator allows for its shares; signers commit again for a new one' },
   // FROST nonces in the signer's store (signer-cli/frost/nonce-store.ts)
   FROST_NONCE_USED: { status: 409, summary: 'These FROST nonces were already used or destroyed, or were never stored by this signer: a nonce pair signs at most once, so fresh ones must be committed' },
+  // Offline signing by file and animated QR (signer-cli offline; never sent by the coordinator)
+  OFFLINE_BUNDLE_INVALID: { status: 400, summary: 'A signing-request bundle or its UR parts are not a Conclave bundle: wrong format or version, altered content (hash mismatch), or inconsistent fields' },
+  OFFLINE_BUNDLE_TRUNCATED: { status: 400, summary: 'A signing-request bundle, response or UR part set is incomplete (cut short, or parts missing)' },
+  OFFLINE_BUNDLE_WRONG_VAULT: { status: 409, summary: 'The signing-request bundle is for a vault this signer has not pinned' },
+  OFFLINE_RESPONSE_INVALID: { status: 400, summary: 'An offline signing response is not a Conclave response: wrong format or version, altered content, or a statement of an unexpected kind' },
+  OFFLINE_NOTHING_TO_SIGN: { status: 409, summary: 'The bundle asks nothing of this signer now (already signed, not in signing, or waiting for the other signers)' },
+  OFFLINE_PSBT_NOT_SIGNED: { status: 422, summary: "The PSBT carries no signature by this keyholder's key for the withdrawal's transaction" },
   // Local (signer CLI)
   KEYSTORE_PASSPHRASE: { status: 401, summary: 'The keystore passphrase is wrong or the file was altered' },
   KEYSTORE_MISSING: { status: 404, summary: 'No keystore at the given path' },

@@ -3,8 +3,19 @@
  * entities), and feature modules (FrostSetupsModule) that use the services it exports.
  */
 import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { AuditController } from './audit/audit.controller';
+import { AccessGuard } from './auth/access.guard';
+import { AuthController } from './auth/auth.controller';
+import { PasskeysService } from './auth/passkeys.service';
+import { RoleDirectory } from './auth/roles';
+import { SessionsService } from './auth/sessions.service';
+import { TokenProposalsController } from './auth/token-proposals.controller';
+import { TokenProposalsService } from './auth/token-proposals.service';
+import { TokensController } from './auth/tokens.controller';
+import { TokensService } from './auth/tokens.service';
 import { AuditService } from './audit/audit.service';
+import { CHAIN_WATCH_PROVIDERS } from './chain-watch/chain-watch.providers';
 import { CoordinatorIdentity } from './audit/coordinator-identity';
 import { Clock, Random } from './common/clock';
 import { APP_CONFIG, type AppConfig } from './config/config';
@@ -18,10 +29,13 @@ import { FrostSigningRepository } from './frost-signing/frost-signing.repository
 import { FrostSigningService } from './frost-signing/frost-signing.service';
 import { FrostVaultKeys } from './frost-signing/frost-vault-keys';
 import { FrostSetupsModule } from './frost-setups/frost-setups.module';
+import { GovernanceModule } from './governance/governance.module';
 import { HealthController } from './health/health.controller';
 import { MembersController } from './members/members.controller';
 import { MembersService } from './members/members.service';
 import { EnvelopeVerifier } from './replay/envelope-verifier';
+import { PasskeyVerifier } from './replay/passkey-verifier';
+import { StatementVerifier } from './replay/statement-verifier';
 import { SetupsController } from './setups/setups.controller';
 import { SetupsRepository } from './setups/setups.repository';
 import { SetupsService } from './setups/setups.service';
@@ -37,6 +51,8 @@ import { WithdrawalsController } from './withdrawals/withdrawals.controller';
 import { WithdrawalsRepository } from './withdrawals/withdrawals.repository';
 import { WithdrawalsService } from './withdrawals/withdrawals.service';
 import { FeeBumpService } from './withdrawals/fee-bump.service';
+import { GovernedProposalChecks } from './withdrawals/governed-proposal-checks';
+import { WithdrawalProgress } from './withdrawals/withdrawal-progress';
 
 @Module({})
 export class AppModule {
@@ -45,16 +61,22 @@ export class AppModule {
       module: AppModule,
       // Global, so that feature modules (FrostSetupsModule) share these very instances.
       global: true,
-      imports: [{ module: ConfigHolder, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] }, DatabaseModule, FrostSetupsModule],
-      controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController, SetupsController, FrostSigningController],
+      imports: [{ module: ConfigHolder, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] }, DatabaseModule, FrostSetupsModule, GovernanceModule],
+      controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController, SetupsController, FrostSigningController,
+        AuthController, TokensController, TokenProposalsController],
       providers: [
-        Clock, Random, EnvelopeVerifier, AuditService, SignerHub, MembersService, VaultScripts, VaultsRepository, VaultsService,
+        Clock, Random, EnvelopeVerifier, PasskeyVerifier, StatementVerifier, AuditService, SignerHub, MembersService, VaultScripts, VaultsRepository, VaultsService,
         UtxoRepository, DepositsService, WithdrawalsRepository, WithdrawalsService, ApprovalsService, WithdrawalEndingsService, FeeBumpService, SignaturesService,
+        GovernedProposalChecks, WithdrawalProgress,
         SetupsRepository, SetupsService,
         WithdrawalFinalizer, FrostVaultKeys, FrostSigningRepository, FrostSigningService,
+        // Chain backend, deposit watcher, broadcast outbox and confirmation tracking (server/chain-watch).
+        ...CHAIN_WATCH_PROVIDERS,
+        // Access (server/auth): one global guard holds every route to its @Access declaration.
+        RoleDirectory, SessionsService, TokensService, PasskeysService, TokenProposalsService, { provide: APP_GUARD, useClass: AccessGuard },
         { provide: CoordinatorIdentity, inject: [APP_CONFIG], useFactory: (c: AppConfig) => CoordinatorIdentity.open(c.serverKeyFile) },
       ],
-      exports: [Clock, Random, EnvelopeVerifier, AuditService, VaultScripts, VaultsRepository],
+      exports: [Clock, Random, EnvelopeVerifier, StatementVerifier, AuditService, VaultScripts, VaultsRepository, SignerHub],
     };
   }
 }

@@ -6,6 +6,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConclaveError } from '../protocol/errors';
+import { MESSAGE_TYPES } from '../protocol/api';
 import { CoordinatorClient, parseCoordinatorUrl } from './coordinator/client';
 import { readKeystorePublic, unlockKeystore, type UnlockedKeystore } from './keystore/keystore';
 import type { KeystorePublic } from './keystore/keystore-format';
@@ -28,6 +29,9 @@ export class CliContext {
   readonly home: string;
   readonly out: Output;
   readonly state: StateStore;
+  /** The keystore while a command holds it unlocked: it also signs the REST session in. */
+  private unlocked: UnlockedKeystore | null = null;
+  private client: CoordinatorClient | null = null;
 
   constructor(readonly options: GlobalOptions) {
     this.home = resolveHome(options.home);
@@ -53,9 +57,17 @@ export class CliContext {
   /** Runs `fn` with the keystore unlocked, and wipes the secrets whatever happens. */
   async withKeystore<T>(fn: (keystore: UnlockedKeystore) => Promise<T>): Promise<T> {
     const keystore = await this.unlock();
+    return this.holding(keystore, () => fn(keystore));
+  }
+
+  /** Runs `fn` while `keystore` is unlocked (so it can sign a session in), and wipes it afterwards. */
+  async holding<T>(keystore: UnlockedKeystore, fn: () => Promise<T>): Promise<T> {
+    const outer = this.unlocked;
+    this.unlocked = keystore;
     try {
-      return await fn(keystore);
+      return await fn();
     } finally {
+      this.unlocked = outer;
       keystore.wipe();
     }
   }
@@ -68,7 +80,19 @@ export class CliContext {
     return parseCoordinatorUrl(url);
   }
 
+  /**
+   * One client per command, so its REST session (opened only when a read needs one, with the
+   * keystore held by the command or, failing that, unlocked just to sign in) serves every request.
+   */
   coordinator(): CoordinatorClient {
-    return new CoordinatorClient(this.coordinatorUrl());
+    const url = this.coordinatorUrl();
+    if (this.client?.baseUrl !== url) this.client = new CoordinatorClient(url, (coordinatorKey) => this.signSessionOpen(coordinatorKey));
+    return this.client;
+  }
+
+  private async signSessionOpen(coordinatorKey: string): Promise<unknown> {
+    const sign = (keystore: UnlockedKeystore) => keystore.signEnvelope(MESSAGE_TYPES.sessionOpen, { coordinatorKey }, { now: this.now() });
+    if (this.unlocked !== null) return sign(this.unlocked);
+    return this.withKeystore(async (keystore) => sign(keystore));
   }
 }

@@ -14,10 +14,19 @@ import { runAuditVerify } from './commands/audit-verify';
 import { runDeposit } from './commands/deposit';
 import { runFrostJoin } from './commands/frost-join';
 import { runFrostOpen, type FrostOpenOptions } from './commands/frost-open';
+import { runGovernanceApprove } from './commands/governance-approve';
+import { runGovernanceList } from './commands/governance-list';
+import { runGovernancePropose, type GovernanceProposeOptions } from './commands/governance-propose';
+import { runGovernanceSync } from './commands/governance-sync';
 import { runInit } from './commands/init';
 import { runJoin } from './commands/join';
 import { runListen } from './commands/listen';
 import { runMembers } from './commands/members';
+import { runOfflineExport, type OfflineExportOptions } from './commands/offline-export';
+import { runOfflineImportPsbt } from './commands/offline-import-psbt';
+import { runOfflineSign, type OfflineSignOptions } from './commands/offline-sign';
+import { runOfflineSubmit } from './commands/offline-submit';
+import { runPolicyShow } from './commands/policy-show';
 import { DEFAULT_MAX_FEE_SATS, runPropose } from './commands/propose';
 import { runSetupConfirm } from './commands/setup-confirm';
 import { runSetupExport } from './commands/setup-export';
@@ -26,7 +35,8 @@ import { runSetupFinish } from './commands/setup-finish';
 import { runSetupImportKey } from './commands/setup-import-key';
 import { runSetupJoin } from './commands/setup-join';
 import { runSetupOpen, type SetupOpenOptions } from './commands/setup-open';
-import { runVaultCreate } from './commands/vault-create';
+import { runTokenCreate, type TokenCreateOptions, runTokenList, runTokenRevoke } from './commands/token';
+import { runVaultCreate, type VaultCreateOptions } from './commands/vault-create';
 import { DEFAULT_EXPORT_RANGE, EXPORT_FORMATS, runVaultExport, type VaultExportOptions } from './commands/vault-export';
 import { runVaultList } from './commands/vault-list';
 import { runVaultPin } from './commands/vault-pin';
@@ -37,6 +47,7 @@ import { runWithdrawalShow } from './commands/withdrawal-show';
 import { runWithdrawalTx } from './commands/withdrawal-tx';
 import { CliContext, type GlobalOptions } from './context';
 import { EXIT, exitCodeFor, hintFor, type ExitCode } from './exit-codes';
+import { CHANGE_OPS } from './governance/build-change';
 import { toJsonLine, type CommandResult } from './output';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -85,10 +96,11 @@ function buildProgram(): Command {
     .requiredOption('--name <name>', 'vault name')
     .requiredOption('--threshold <m>', 'signatures required')
     .requiredOption('--member <identityKey|name>', 'a keyholder, repeat in descriptor order', collect)
-    .option('--approvals <n>', 'policy: approvals required from keyholders other than the proposer before signing', '0')
-    .option('--max-fee <sats>', 'policy: highest absolute fee of any withdrawal, in sat', '1000000')
-    .option('--max-fee-rate <sat/vB>', 'policy: highest fee rate of any withdrawal', '500')
-    .action(action((ctx, o: { name: string; threshold: string; member: string[]; approvals?: string; maxFee?: string; maxFeeRate?: string }) => runVaultCreate(ctx, o)));
+    .option('--approvals <n>', 'simple policy: approvals required from keyholders other than the proposer before signing (default 0)')
+    .option('--max-fee <sats>', 'simple policy: highest absolute fee of any withdrawal, in sat (default 1000000)')
+    .option('--max-fee-rate <sat/vB>', 'simple policy: highest fee rate of any withdrawal (default 500)')
+    .option('--policy-file <file>', 'governed policy instead: JSON { rules, members: [{ identityKey, name, groups, passkeys? }] }; every keyholder in group "keyholders", nobody else')
+    .action(action((ctx, o: VaultCreateOptions) => runVaultCreate(ctx, o)));
   vault.command('pin <vaultId>')
     .description('check a vault yourself, show what to compare out of band, pin it and confirm it')
     .option('--yes', 'pin without asking (after comparing out of band)')
@@ -111,9 +123,10 @@ function buildProgram(): Command {
     .requiredOption('--keyholders <n>', 'number of keyholders, you included')
     .addOption(new Option('--mode <mode>', 'BIP129 encryption: one token for all, one per keyholder, or none').choices(['none', 'standard', 'extended']).default('standard'))
     .option('--expires-in <hours>', 'session lifetime in hours, at most 168', '24')
-    .option('--approvals <n>', 'policy: approvals required from keyholders other than the proposer before signing', '0')
-    .option('--max-fee <sats>', 'policy: highest absolute fee of any withdrawal, in sat', '1000000')
-    .option('--max-fee-rate <sat/vB>', 'policy: highest fee rate of any withdrawal', '500')
+    .option('--approvals <n>', 'simple policy: approvals required from keyholders other than the proposer before signing (default 0)')
+    .option('--max-fee <sats>', 'simple policy: highest absolute fee of any withdrawal, in sat (default 1000000)')
+    .option('--max-fee-rate <sat/vB>', 'simple policy: highest fee rate of any withdrawal (default 500)')
+    .option('--policy-file <file>', 'governed policy instead: JSON { rules, members: [{ identityKey, name, groups, passkeys? }] }; every keyholder in group "keyholders", nobody else')
     .option('--description <text>', 'DESCRIPTION line of your key record (default: your identity fingerprint)')
     .action(action((ctx, o: SetupOpenOptions) => runSetupOpen(ctx, o)));
   setup.command('join <setupId>')
@@ -151,9 +164,10 @@ function buildProgram(): Command {
     .requiredOption('--name <name>', 'vault name')
     .requiredOption('--threshold <t>', 'signers required')
     .requiredOption('--members <list>', 'participants, comma-separated identity keys or member names, in order; you included')
-    .option('--approvals <n>', 'policy: approvals required from keyholders other than the proposer before signing', '0')
-    .option('--max-fee <sats>', 'policy: highest absolute fee of any withdrawal, in sat', '1000000')
-    .option('--max-fee-rate <sat/vB>', 'policy: highest fee rate of any withdrawal', '500')
+    .option('--approvals <n>', 'simple policy: approvals required from keyholders other than the proposer before signing (default 0)')
+    .option('--max-fee <sats>', 'simple policy: highest absolute fee of any withdrawal, in sat (default 1000000)')
+    .option('--max-fee-rate <sat/vB>', 'simple policy: highest fee rate of any withdrawal (default 500)')
+    .option('--policy-file <file>', 'governed policy instead: JSON { rules, members: [{ identityKey, name, groups, passkeys? }] }; every keyholder in group "keyholders", nobody else')
     .option('--expires-in <hours>', 'deadline for every participant to finish, in hours, at most 168', '24')
     .option('--yes', 'take part without asking (after comparing the fingerprints out of band)')
     .option('--no-wait', 'return once your round-1 commitment is sent; continue with "frost join <setupId>"')
@@ -212,10 +226,79 @@ function buildProgram(): Command {
     .option('--out <file>', 'write the hex to this file')
     .action(action((ctx, id: string, o: { out?: string }) => runWithdrawalTx(ctx, id, o)));
 
+  const policy = program.command('policy').description("a governed vault's pinned policy");
+  policy.command('show <vaultId>')
+    .description('the policy this signer pinned: tiers, velocity, address book by its own clock, members with fingerprints, part hashes, applied changes')
+    .action(action((ctx, vaultId: string) => runPolicyShow(ctx, vaultId)));
+
+  const governance = program.command('governance').description('change a governed vault\'s rules, members or address book by quorum; each signer pins a change itself');
+  governance.command('propose <vaultId>')
+    .description('sign and propose a change made for your pinned policy (shown first, with the quorum and delay it needs)')
+    .addOption(new Option('--op <op>', 'what to change').choices(CHANGE_OPS).makeOptionMandatory())
+    .option('--address <address>', 'address-book.add/remove: the destination address')
+    .option('--label <text>', 'address-book.add: its label', '')
+    .option('--policy-file <file>', 'policy.replace: the new rule set (or a policy file { rules, members }); its version is set to the pinned one plus one')
+    .option('--member-file <file>', 'member.add: the member as JSON { identityKey, name, groups, passkeys? }')
+    .option('--identity-key <key|name>', 'member.*: the member (identity key, or pinned name); member.add: the new key')
+    .option('--name <name>', 'member.add: the new member\'s name')
+    .option('--groups <a,b>', 'member.add, member.set-groups: comma-separated groups')
+    .option('--new-identity-key <key>', 'member.replace-credentials: the replacement identity key')
+    .option('--passkey-file <file>', 'member.replace-credentials: the replacement passkeys as JSON [{ credentialId, publicKey }]')
+    .option('--reason <text>', 'why, for the approvers and the audit log', '')
+    .option('--yes', 'propose without asking')
+    .action(action((ctx, vaultId: string, o: GovernanceProposeOptions) => runGovernancePropose(ctx, vaultId, o)));
+  governance.command('list <vaultId>')
+    .description('the vault\'s changes, each judged by this signer against its pinned policy and clock')
+    .option('--all', 'also the changes this signer applied')
+    .action(action((ctx, vaultId: string, o: { all?: boolean }) => runGovernanceList(ctx, vaultId, o)));
+  governance.command('approve <vaultId> <changeId>')
+    .description('review a change against your pinned policy and approve it')
+    .option('--yes', 'approve without asking if this signer finds nothing wrong with it')
+    .action(action((ctx, vaultId: string, changeId: string, o: { yes?: boolean }) => runGovernanceApprove(ctx, vaultId, changeId, o)));
+  governance.command('sync <vaultId>')
+    .description('pin every change whose quorum and delay your signer accepts now; report what is pending or refused')
+    .action(action((ctx, vaultId: string) => runGovernanceSync(ctx, vaultId)));
+
+  const token = program.command('token').description('API tokens for automation: read, or propose withdrawals as you (never approve or sign)');
+  token.command('create')
+    .description('make a token secret here, grant it with your signature, and print it once')
+    .requiredOption('--name <name>', 'what the token is for')
+    .addOption(new Option('--scope <scope>', 'what it may do').choices(['read', 'propose']).makeOptionMandatory())
+    .option('--days <n>', 'how long it lives (at most 90)', '30')
+    .action(action((ctx, o: TokenCreateOptions) => runTokenCreate(ctx, o)));
+  token.command('list')
+    .description('your API tokens (never their secrets)')
+    .action(action((ctx) => runTokenList(ctx)));
+  token.command('revoke <tokenId>')
+    .description('end an API token at once (yours, or any as an admin)')
+    .action(action((ctx, id: string) => runTokenRevoke(ctx, id)));
+
   const audit = program.command('audit').description("check the coordinator's audit log");
   audit.command('verify')
     .description('verify the whole log: hash chain, coordinator signatures (pinned key), evidence, and the heads seen before')
     .action(action((ctx) => runAuditVerify(ctx)));
+
+  const offline = program.command('offline').description('sign on a machine that is never online: requests and answers travel by file or animated QR (BC-UR)');
+  offline.command('export <withdrawalId>')
+    .description('online side: write the signing-request bundle an offline signer verifies and signs')
+    .option('--out <file>', 'write the bundle (JSON) to this file')
+    .option('--ur-out <file>', 'also write it as BC-UR parts, one per line')
+    .option('--qr', 'show it as an animated QR code (BC-UR) in the terminal')
+    .action(action((ctx, id: string, o: OfflineExportOptions) => runOfflineExport(ctx, id, o)));
+  offline.command('sign <bundleFile>')
+    .description('offline side: check the bundle, verify it like "listen" does, confirm, journal, sign, and write the answer; never contacts a coordinator')
+    .option('--out <file>', 'write the answer (JSON) to this file')
+    .option('--ur-out <file>', 'also write the answer as BC-UR parts, one per line')
+    .option('--qr', 'show the answer as an animated QR code (BC-UR) in the terminal')
+    .option('--yes', 'sign without asking if the bundle passes verification')
+    .action(action((ctx, file: string, o: OfflineSignOptions) => runOfflineSign(ctx, file, o)));
+  offline.command('submit <responseFile>')
+    .description('online side: post an offline signer\'s signed answer to the coordinator')
+    .action(action((ctx, file: string) => runOfflineSubmit(ctx, file)));
+  offline.command('import-psbt <withdrawalId> <psbtFile>')
+    .description('online side: submit, as yours, the signatures of this withdrawal\'s PSBT signed in another wallet with your key')
+    .option('--yes', 'submit without asking if the withdrawal passes verification')
+    .action(action((ctx, id: string, file: string, o: { yes?: boolean }) => runOfflineImportPsbt(ctx, id, file, o)));
 
   program.command('listen')
     .description('wait for signing requests; verify, confirm, journal, sign, submit; keep the signed audit heads pushed')

@@ -87,7 +87,7 @@ export function verifyAuditChain(events: readonly AuditRecord[], options: Verify
     verified.coordinatorSignatures += 1;
     const evidence = checkAuditEvidence(event);
     if (evidence.problem !== null) return fail(event.seq, 'AUDIT_EVIDENCE_INVALID', evidence.problem);
-    const unbound = binder.bind({ ...event, kind: event.kind as AuditEventKind, payload: parsePayload(event.payload) }, evidence.envelope);
+    const unbound = binder.bind({ ...event, kind: event.kind as AuditEventKind, payload: parsePayload(event.payload) }, evidence.envelope, evidence.passkey ?? null);
     if (unbound !== null) return fail(event.seq, 'AUDIT_EVIDENCE_INVALID', unbound);
     if (event.evidence !== null) verified.evidence += 1;
     prevHash = event.hash;

@@ -15,6 +15,7 @@ import { ConclaveError } from '../errors';
 import { DKG_MESSAGE_TYPES } from '../frost/dkg-messages';
 import { FROST_SETUP_OPEN } from '../frost/setup-api';
 import { FROST_SIGN_MESSAGE_TYPES } from '../frost/signing-api';
+import { PASSKEY_EVIDENCE_KINDS, type PasskeyEvidence, checkPasskeyEvidence, isPasskeyEvidence } from './passkey-evidence';
 
 export const AUDIT_EVENT_KINDS = {
   'member.joined': MESSAGE_TYPES.memberJoin,
@@ -48,6 +49,28 @@ export const AUDIT_EVENT_KINDS = {
   'frost.session.opened': null,
   'frost.share.received': FROST_SIGN_MESSAGE_TYPES.share,
   'frost.session.failed': null,
+  // Governance of a governed vault (server/governance): proposals and approvals are members' statements;
+  // the coordinator's copy of the policy taking a change, or dropping it, are its own steps
+  'governance.proposed': MESSAGE_TYPES.governancePropose,
+  'governance.approved': MESSAGE_TYPES.governanceApprove,
+  'governance.applied': null,
+  'governance.superseded': null,
+  'governance.refused': null,
+  // API tokens (server/auth): a member's grant and its revocation; a withdrawal proposed through
+  // a token is the coordinator's own signed statement (its key is the actor), for the grantor
+  'token.created': MESSAGE_TYPES.tokenCreate,
+  'token.revoked': MESSAGE_TYPES.tokenRevoke,
+  'withdrawal.proposed-by-token': MESSAGE_TYPES.withdrawalProposeByToken,
+  // The chain watcher (server/chain-watch): deposits seen on the chain and their confirmations
+  // and reorgs, broadcasts and their outcome, withdrawals confirmed and reorganized out
+  'deposit.detected': null,
+  'deposit.confirmed': null,
+  'deposit.unconfirmed': null,
+  'withdrawal.broadcast': null,
+  'withdrawal.broadcast-rejected': null,
+  'withdrawal.rebroadcast': null,
+  'withdrawal.confirmed': null,
+  'withdrawal.unconfirmed': null,
 } as const satisfies Record<string, string | null>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENT_KINDS;
@@ -59,15 +82,17 @@ export function isAuditEventKind(kind: string): kind is AuditEventKind {
 /** Stored evidence is fixed in time: its validity window is not checked again, only its signature. */
 const EPOCH = new Date(0);
 
-export type EvidenceCheck = { problem: string } | { problem: null; envelope: Envelope | null };
+/** The verified evidence: an envelope, or (for an approval) a passkey statement; both null for a coordinator step. */
+export type EvidenceCheck = { problem: string } | { problem: null; envelope: Envelope | null; passkey?: PasskeyEvidence };
 
 /**
  * Checks that an event's evidence is what its kind implies: returns the verified envelope (null
  * for a coordinator step), or the reason it is not (naming the seq). `evidence` is the stored
- * canonical JSON text of the envelope. What the envelope says is bound to the event by
- * evidence-binding.ts.
+ * canonical JSON text of the envelope. An approval's evidence may instead be a passkey
+ * statement, verified under the passkey its `payload` records (passkey-evidence.ts). What the
+ * statement says is bound to the event by evidence-binding.ts.
  */
-export function checkAuditEvidence(event: { seq: number; kind: string; actor: string | null; evidence: string | null }): EvidenceCheck {
+export function checkAuditEvidence(event: { seq: number; kind: string; actor: string | null; evidence: string | null; payload?: string }): EvidenceCheck {
   const where = `seq ${event.seq} (${event.kind})`;
   const refuse = (problem: string): EvidenceCheck => ({ problem });
   if (!isAuditEventKind(event.kind)) return refuse(`${where}: unknown kind of event, whose evidence cannot be checked`);
@@ -83,6 +108,11 @@ export function checkAuditEvidence(event: { seq: number; kind: string; actor: st
     parsed = JSON.parse(event.evidence);
   } catch {
     return refuse(`${where}: evidence is not valid JSON`);
+  }
+  // An approval may be made with a passkey (the web app): verified under the key its payload records.
+  if (PASSKEY_EVIDENCE_KINDS.has(event.kind) && isPasskeyEvidence(parsed)) {
+    const checked = checkPasskeyEvidence(where, parsed, expectedType, event.actor, event.payload);
+    return checked.problem !== null ? refuse(checked.problem) : { problem: null, envelope: null, passkey: checked.passkey };
   }
   try {
     const envelope = verifyEnvelope(parsed, { now: EPOCH, expectedType, checkTime: false });

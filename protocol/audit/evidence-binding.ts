@@ -6,7 +6,9 @@
  * subject and the payload fields a member's statement determines must follow from that
  * statement, coordinator steps must name a subject the log introduced earlier, and no signed
  * statement (signer and nonce) may appear twice. A FROST vault is bound to its key generation
- * (frost-setup-binding.ts).
+ * (frost-setup-binding.ts); a governance change to its vault and proposal (governance-binding.ts);
+ * an approval made with a passkey to a passkey pinned for its signer in the vault's member set,
+ * as the log itself establishes that set (pinned-policy-log.ts).
  *
  * The payload fields that are the coordinator's own findings (counts, the transaction it
  * built) stay its claims: signers check those themselves before signing, and the log records
@@ -27,6 +29,10 @@ import { frostCommitBodySchema, frostShareBodySchema } from '../frost/signing-ap
 import { Mismatch, parsed, same } from './binding-checks';
 import type { AuditEventKind } from './event-kinds';
 import { FrostSetupLog } from './frost-setup-binding';
+import { GovernanceLog } from './governance-binding';
+import type { PasskeyEvidence } from './passkey-evidence';
+import { PinnedPolicyLog } from './pinned-policy-log';
+import { TokenLog } from './token-binding';
 
 export interface BindableEvent {
   seq: number;
@@ -46,15 +52,24 @@ export class EvidenceBinder {
   private readonly setups = new Set<string>();
   private readonly withdrawals = new Map<string, KnownWithdrawal>();
   private readonly frost = new FrostSetupLog();
+  private readonly governance = new GovernanceLog();
+  /** Each vault's governed policy as the log establishes it, for passkey approvals. */
+  private readonly policies = new PinnedPolicyLog();
+  private readonly tokenLog = new TokenLog();
   /** FROST signing sessions the log opened, by session id: the withdrawal each belongs to. */
   private readonly frostSessions = new Map<string, string>();
 
-  /** Null when the event follows from its evidence (and from the log so far), else the reason. */
-  bind(event: BindableEvent, envelope: Envelope | null): string | null {
+  /**
+   * Null when the event follows from its evidence (and from the log so far), else the reason.
+   * The evidence is an envelope, or for an approval a passkey statement (already verified under
+   * the key its payload records, passkey-evidence.ts).
+   */
+  bind(event: BindableEvent, envelope: Envelope | null, passkey: PasskeyEvidence | null = null): string | null {
     const where = `seq ${event.seq} (${event.kind})`;
     try {
-      if (envelope !== null) this.useOnce(envelope);
-      this.bindKind(event, envelope);
+      if (envelope !== null) this.useOnce(`${envelope.signer}:${envelope.nonce}`, `statement ${envelope.nonce} by ${envelope.signer}`);
+      if (passkey !== null) this.useOnce(`passkey:${passkey.statementId}`, `passkey statement ${passkey.statementId} by ${passkey.signer}`);
+      this.bindKind(event, envelope, passkey);
       return null;
     } catch (error) {
       if (error instanceof Mismatch) return `${where}: ${error.message}`;
@@ -62,9 +77,8 @@ export class EvidenceBinder {
     }
   }
 
-  private useOnce(envelope: Envelope): void {
-    const key = `${envelope.signer}:${envelope.nonce}`;
-    if (this.usedStatements.has(key)) throw new Mismatch(`evidence reused: statement ${envelope.nonce} by ${envelope.signer} already backs an earlier event`);
+  private useOnce(key: string, what: string): void {
+    if (this.usedStatements.has(key)) throw new Mismatch(`evidence reused: ${what} already backs an earlier event`);
     this.usedStatements.add(key);
   }
 
@@ -99,8 +113,8 @@ export class EvidenceBinder {
   }
 
   /** Each kind's rule, in one switch so that a new kind without a rule fails to compile. */
-  private bindKind(event: BindableEvent, envelope: Envelope | null): void {
-    const body = envelope?.body;
+  private bindKind(event: BindableEvent, envelope: Envelope | null, passkey: PasskeyEvidence | null): void {
+    const body = envelope?.body ?? passkey?.body;
     const { payload } = event;
     switch (event.kind) {
       case 'member.joined': {
@@ -112,7 +126,8 @@ export class EvidenceBinder {
       }
       case 'vault.created': {
         const create = parsed(vaultCreateSchema, body);
-        this.introduce(this.vaults, event, 'vault');
+        const vaultId = this.introduce(this.vaults, event, 'vault');
+        this.policies.formed(vaultId, create.network, create.policy);
         same('payload.name', payload.name, create.name);
         same('payload.threshold', payload.threshold, create.threshold);
         same('payload.policyHash', payload.policyHash, policyHash(create.policy));
@@ -166,6 +181,7 @@ export class EvidenceBinder {
         const known = this.withdrawal(approval.withdrawalId);
         same('the approved vault', known.vaultId, approval.vaultId);
         same('the approved intent hash', known.intentHash, approval.intentHash);
+        if (passkey !== null) this.policies.passkeyPinned(known.vaultId, passkey);
         return;
       }
       case 'signature.received': {
@@ -197,7 +213,17 @@ export class EvidenceBinder {
       case 'withdrawal.signed':
       case 'withdrawal.exported':
       case 'withdrawal.expired':
+      case 'withdrawal.broadcast':
+      case 'withdrawal.broadcast-rejected':
+      case 'withdrawal.rebroadcast':
+      case 'withdrawal.confirmed':
+      case 'withdrawal.unconfirmed':
         this.withdrawal(this.subject(event));
+        return;
+      case 'deposit.detected':
+      case 'deposit.confirmed':
+      case 'deposit.unconfirmed':
+        this.known(this.vaults, this.subject(event), 'vault');
         return;
       case 'frost.setup.opened':
         this.frost.opened(event, envelope);
@@ -214,10 +240,11 @@ export class EvidenceBinder {
       case 'frost.setup.aborted':
         this.frost.aborted(event);
         return;
-      case 'frost.vault.created':
-        this.frost.vaultCreated(event);
-        this.introduce(this.vaults, event, 'vault');
+      case 'frost.vault.created': {
+        const params = this.frost.vaultCreated(event);
+        this.policies.formed(this.introduce(this.vaults, event, 'vault'), params.network, params.vault.policy);
         return;
+      }
       case 'frost.commitment.received': {
         const commit = parsed(frostCommitBodySchema, body);
         same('subject', event.subject, commit.withdrawalId);
@@ -248,6 +275,39 @@ export class EvidenceBinder {
         const withdrawalId = this.subject(event);
         this.withdrawal(withdrawalId);
         this.frostSession(payload.sessionId, withdrawalId);
+        return;
+      }
+      case 'governance.proposed':
+        this.governance.proposed(event, envelope, (vaultId) => this.known(this.vaults, vaultId, 'vault'));
+        return;
+      case 'governance.approved': {
+        const vaultId = this.governance.approved(event, envelope ?? passkey);
+        if (passkey !== null) this.policies.passkeyPinned(vaultId, passkey);
+        return;
+      }
+      case 'governance.applied': {
+        const change = this.governance.settled(event, 'applied');
+        this.policies.applied(change.vaultId, change, payload);
+        return;
+      }
+      case 'governance.superseded':
+        this.governance.settled(event, 'superseded');
+        return;
+      case 'governance.refused':
+        this.governance.settled(event, 'refused');
+        return;
+      case 'token.created':
+        this.tokenLog.created(event, envelope);
+        return;
+      case 'token.revoked':
+        this.tokenLog.revoked(event, envelope);
+        return;
+      case 'withdrawal.proposed-by-token': {
+        const subject = this.subject(event);
+        if (this.withdrawals.has(subject)) throw new Mismatch(`withdrawal ${subject} was already introduced earlier in the log`);
+        const proposed = this.tokenLog.proposed(event, envelope);
+        this.known(this.vaults, proposed.vaultId, 'vault');
+        this.withdrawals.set(subject, proposed);
         return;
       }
       default: {

@@ -116,8 +116,8 @@ export class FrostSetupLog {
    * A FROST vault must be exactly the key the logged round-1 packages give, confirmed by every
    * participant over the same transcript hash; the coordinator cannot make one otherwise.
    */
-  /** Checks a `frost.vault.created` event; the caller then introduces the vault subject. */
-  vaultCreated(event: BindableEvent): void {
+  /** Checks a `frost.vault.created` event and returns its setup's params; the caller then introduces the vault subject. */
+  vaultCreated(event: BindableEvent): FrostSetupParams {
     const { payload } = event;
     if (typeof payload.setupId !== 'string') throw new Mismatch('payload.setupId is missing');
     const setup = this.setup(payload.setupId);
@@ -151,6 +151,7 @@ export class FrostSetupLog {
     same('payload.threshold', payload.threshold, params.threshold);
     same('payload.policyHash', payload.policyHash, policyHash(params.vault.policy));
     setup.ended = 'vault';
+    return params;
   }
 }
 

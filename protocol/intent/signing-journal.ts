@@ -23,10 +23,26 @@ export interface SigningRecord {
   fee?: string;
   /** `paymentsHash` of the intent; a replacement must pay exactly the same. */
   paymentsHash?: string;
+  /**
+   * What velocity limits and address-book expiry count (policy-engine/velocity.ts
+   * `PaidOutRecord`): the vault, when this signer signed by its own clock, the total paid to
+   * the intent's outputs (sats, decimal string) and their addresses. Records written before
+   * governed policies lack some of them and stay readable.
+   */
+  vaultId?: string;
+  signedAt?: string;
+  amountSats?: string;
+  destinations?: readonly string[];
 }
 
-/** A signature about to be given; `replaces` is the intent it bumps, if it is a fee bump. */
+/**
+ * A signature about to be given; `replaces` is the intent it bumps, if it is a fee bump. The
+ * signer adds `signedAt` by its own clock when it writes the record.
+ */
 export interface SigningCandidate extends SigningRecord {
+  vaultId: string;
+  amountSats: string;
+  destinations: readonly string[];
   replaces?: string;
 }
 
@@ -35,7 +51,7 @@ export function outpointKey(txid: string, vout: number): string {
 }
 
 /** Why signing `candidate` would break a rule given what was signed before; empty when it is fine. */
-export function journalConflicts(candidate: SigningCandidate, journal: readonly SigningRecord[]): string[] {
+export function journalConflicts(candidate: SigningRecord & { replaces?: string }, journal: readonly SigningRecord[]): string[] {
   const reasons: string[] = [];
   const replaced = candidate.replaces === undefined ? new Set<SigningRecord>() : replacedRecords(candidate, journal, reasons);
   const spends = new Set(candidate.inputs);
@@ -63,7 +79,7 @@ export function journalConflicts(candidate: SigningCandidate, journal: readonly 
  * The records of this withdrawal that a fee bump legitimately supersedes (every earlier
  * intent in its chain), or none, with the reasons, when it is not a valid replacement.
  */
-function replacedRecords(candidate: SigningCandidate, journal: readonly SigningRecord[], reasons: string[]): Set<SigningRecord> {
+function replacedRecords(candidate: SigningRecord & { replaces?: string }, journal: readonly SigningRecord[], reasons: string[]): Set<SigningRecord> {
   const chain = journal.filter((r) => r.withdrawalId === candidate.withdrawalId && r.intentHash !== candidate.intentHash);
   // This signer never signed the withdrawal: the bump is, for it, a first signature, and the
   // usual rules (other withdrawals' coins) apply to it in full.

@@ -14,21 +14,23 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import type { WithdrawalIntent } from '../api';
-import { MESSAGE_TYPES, withdrawalIntentSchema } from '../api';
+import { withdrawalIntentSchema } from '../api';
 import { parseSats } from '../amounts';
-import { canonicalJson } from '../canonical-json';
 import { type VaultDescriptor, type VaultKind } from '../descriptor';
-import { verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
 import { identityFingerprint } from '../identity';
 import type { NetworkName } from '../network';
-import { type VaultPolicy, policyHash } from '../policy';
+import { GOVERNED_POLICY_VERSION, type SimplePolicy, type VaultPolicy, feeCaps, policyHash } from '../policy';
+import type { WithdrawalVerdict } from '../policy-engine/evaluate-withdrawal';
+import { paidOut } from '../policy-engine/velocity';
 import {
   type DecodedPsbt, type PsbtSummary, SIGHASH_ALL, SIGHASH_DEFAULT, addressToScript, decodePsbt, descriptorOracle, inspectPsbt,
 } from '../psbt';
 import { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
 import { countApprovals } from './approvals';
+import { checkGovernedPolicy } from './governed-policy-check';
 import { intentHash, paymentsHash } from './intent-hash';
+import { type VerifiedProposal, verifyProposal } from './proposal';
 import { journalConflicts, outpointKey, type SigningCandidate, type SigningRecord } from './signing-journal';
 import { type TaprootKeySpend, taprootKeySpends } from './taproot-key-spends';
 
@@ -65,11 +67,14 @@ export interface WithdrawalToVerify {
   id: string;
   intent: unknown;
   intentHash: string;
-  /** The proposer's signed `withdrawal.propose` envelope, whose body must be the intent. */
+  /**
+   * The proposer's signed `withdrawal.propose` envelope (`withdrawal.bump` for a fee bump) whose
+   * body must be the intent, or token-proposal evidence (proposal.ts).
+   */
   proposal: unknown;
   /** Base64 PSBT (BIP174 v0). */
   psbt: string;
-  /** `withdrawal.approve` envelopes collected by the coordinator. */
+  /** `withdrawal.approve` envelopes (or, for a governed policy, passkey statements) collected by the coordinator. */
   approvals: readonly unknown[];
 }
 
@@ -78,8 +83,10 @@ export interface PinnedVaultForSigning {
   descriptor: VaultDescriptor;
   /** Identity keys of the vault's keyholders, as this signer pinned them. */
   memberKeys: readonly string[];
-  /** The policy pinned with the vault. */
+  /** The policy pinned with the vault; for a governed one, its current pinned state. */
   policy: VaultPolicy;
+  /** The coordinator key this signer pinned at join: the only key whose token proposals it believes. */
+  coordinatorKey?: string | null;
 }
 
 export interface VerifyWithdrawalInput {
@@ -89,8 +96,8 @@ export interface VerifyWithdrawalInput {
   now: Date;
   journal: readonly SigningRecord[];
   /**
-   * 'sign' (default) requires the policy's approvals; 'approve' checks everything else, for a
-   * keyholder deciding whether to add their approval.
+   * 'sign' (default) requires the policy's approvals (and a governed policy's delay); 'approve'
+   * checks everything else, for a keyholder deciding whether to add their approval.
    */
   purpose?: 'sign' | 'approve';
 }
@@ -118,16 +125,24 @@ export interface WithdrawalSummary {
   locktime: number;
 }
 
+interface Verified {
+  summary: WithdrawalSummary;
+  inputsToSign: number[];
+  journalRecord: SigningCandidate;
+  /** The policy engine's verdict, for a vault pinned with a governed policy (version 2). */
+  governed?: WithdrawalVerdict;
+}
+
 export type VerifyWithdrawalResult =
-  | { ok: true; kind: 'wsh-sortedmulti'; summary: WithdrawalSummary; inputsToSign: number[]; journalRecord: SigningCandidate }
-  | { ok: true; kind: 'tr-frost'; summary: WithdrawalSummary; inputsToSign: number[]; journalRecord: SigningCandidate; keySpends: TaprootKeySpend[] }
+  | Verified & { ok: true; kind: 'wsh-sortedmulti' }
+  | Verified & { ok: true; kind: 'tr-frost'; keySpends: TaprootKeySpend[] }
   | { ok: false; reasons: string[] };
 
 export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): VerifyWithdrawalResult {
   const { withdrawal, pinned, network, now } = input;
   const reasons: string[] = [];
   const intent = checkIntent(input, reasons);
-  const proposer = checkProposal(input, intent, reasons);
+  const proposal = checkProposal(input, intent, reasons);
 
   if (pinned.descriptor.network !== network) {
     reasons.push(`vault: the pinned descriptor is for ${pinned.descriptor.network}, this signer runs on ${network}`);
@@ -155,11 +170,16 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
   if (input.purpose !== 'approve') reasons.push(...journalConflicts(journalRecord, input.journal));
   const outputs = checkOutputs(intent, summary, network, reasons);
   checkFee(intent, summary, reasons);
-  checkPolicy(input, intent, summary, proposer, reasons);
+  let governed: WithdrawalVerdict | null = null;
+  if (pinned.policy.version !== GOVERNED_POLICY_VERSION) checkSimplePolicy(input, pinned.policy, intent, summary, proposal?.proposer ?? null, reasons);
+  // The engine judges the proposer too: without a genuine proposal there is nothing to judge.
+  else if (proposal !== null) governed = checkGovernedPolicy(input, pinned.policy, intent, summary, proposal, reasons);
 
-  if (reasons.length > 0 || proposer === null) return { ok: false, reasons };
+  if (reasons.length > 0 || proposal === null) return { ok: false, reasons };
+  const { proposer } = proposal;
   const inputsToSign = summary.inputs.map((i) => i.index);
   const verdict = {
+    ...(governed ? { governed } : {}),
     inputsToSign,
     // What the signer writes to its journal, checked again under its state lock before signing.
     journalRecord,
@@ -206,45 +226,24 @@ function checkIntent({ withdrawal }: VerifyWithdrawalInput, reasons: string[]): 
 }
 
 /**
- * The proposal must be a valid envelope by a pinned keyholder over this very intent: a
- * `withdrawal.propose`, or for a replacement intent (`replaces` set) a `withdrawal.bump`.
+ * The proposal must be genuine (proposal.ts) and, under a simple policy, by a pinned keyholder;
+ * a governed policy's proposing groups are checked with the rest of that policy.
  */
-function checkProposal({ withdrawal, pinned, now }: VerifyWithdrawalInput, intent: WithdrawalIntent | null, reasons: string[]): string | null {
-  let signer: string;
-  let body: unknown;
-  let created: number;
-  try {
-    // Stored evidence: the proposal's own short validity window has usually passed by the time
-    // keyholders sign; the intent's expiresAt bounds how long it may be acted on.
-    const expectedType = intent?.replaces === undefined ? MESSAGE_TYPES.withdrawalPropose : MESSAGE_TYPES.withdrawalBump;
-    const envelope = verifyEnvelope(withdrawal.proposal, { now, expectedType, checkTime: false });
-    signer = envelope.signer;
-    body = envelope.body;
-    created = Date.parse(envelope.created);
-  } catch (error) {
-    reasons.push(`proposal: ${error instanceof ConclaveError ? error.message : 'cannot be verified'}`);
-    return null;
-  }
+function checkProposal({ withdrawal, pinned }: VerifyWithdrawalInput, intent: WithdrawalIntent | null, reasons: string[]): VerifiedProposal | null {
+  const proposal = verifyProposal(withdrawal.proposal, { intent, coordinatorKey: pinned.coordinatorKey ?? null }, reasons);
+  if (proposal === null) return null;
   let ok = true;
-  if (!pinned.memberKeys.includes(signer)) {
-    reasons.push(`proposal: signed by ${identityFingerprint(signer)}, who is not a keyholder of the pinned vault`);
-    ok = false;
-  }
-  const proposed = withdrawalIntentSchema.safeParse(body);
-  if (!proposed.success) {
-    reasons.push('proposal: the signed body is not a valid withdrawal intent');
-    ok = false;
-  } else if (intent !== null && canonicalJson(proposed.data) !== canonicalJson(intent)) {
-    reasons.push('proposal: the signed intent differs from the intent this withdrawal carries');
+  if (pinned.policy.version !== GOVERNED_POLICY_VERSION && !pinned.memberKeys.includes(proposal.proposer)) {
+    reasons.push(`proposal: signed by ${identityFingerprint(proposal.proposer)}, who is not a keyholder of the pinned vault`);
     ok = false;
   }
   // A bounded lifetime bounds how long an intent already paid could be replayed, with other
   // coins, to a keyholder whose journal never saw it.
-  if (intent !== null && Date.parse(intent.expiresAt) - created > MAX_INTENT_LIFETIME_MS) {
+  if (intent !== null && Date.parse(intent.expiresAt) - proposal.created.getTime() > MAX_INTENT_LIFETIME_MS) {
     reasons.push(`intent.expiresAt: more than ${MAX_INTENT_LIFETIME_DAYS} days after the proposal was signed`);
     ok = false;
   }
-  return ok ? signer : null;
+  return ok ? proposal : null;
 }
 
 /**
@@ -340,18 +339,20 @@ function checkFee(intent: WithdrawalIntent, summary: PsbtSummary, reasons: strin
 }
 
 /**
- * The intent must act under the pinned policy; its fee caps hold whatever the intent says; and
- * (when signing) enough keyholders other than the proposer approved this very intent.
+ * Under a simple policy (version 1): the intent must act under the pinned policy; its fee caps
+ * hold whatever the intent says; and (when signing) enough keyholders other than the proposer
+ * approved this very intent.
  */
-function checkPolicy(input: VerifyWithdrawalInput, intent: WithdrawalIntent, summary: PsbtSummary, proposer: string | null, reasons: string[]): void {
+function checkSimplePolicy(input: VerifyWithdrawalInput, policy: SimplePolicy, intent: WithdrawalIntent, summary: PsbtSummary, proposer: string | null, reasons: string[]): void {
   const { pinned, withdrawal, now } = input;
-  const pinnedHash = policyHash(pinned.policy);
+  const pinnedHash = policyHash(policy);
   if (intent.policyHash !== pinnedHash) reasons.push(`intent.policyHash: ${intent.policyHash} is not the pinned policy ${pinnedHash}`);
-  const maxFee = BigInt(pinned.policy.maxFeeSats);
+  const caps = feeCaps(policy);
+  const maxFee = BigInt(caps.maxFeeSats);
   if (summary.fee > maxFee) reasons.push(`fee: ${summary.fee} sat exceeds the policy's cap of ${maxFee} sat`);
-  const maxRate = feeRateToMsatPerVbyte(pinned.policy.maxFeeRate, 'policy.maxFeeRate');
+  const maxRate = feeRateToMsatPerVbyte(caps.maxFeeRate, 'policy.maxFeeRate');
   if (!feeWithinRate(summary.fee, summary.vsize, maxRate, 0n)) {
-    reasons.push(`fee: ${summary.feeRate.toFixed(2)} sat/vB is above the policy's cap of ${pinned.policy.maxFeeRate} sat/vB`);
+    reasons.push(`fee: ${summary.feeRate.toFixed(2)} sat/vB is above the policy's cap of ${caps.maxFeeRate} sat/vB`);
   }
   if (proposer === null) return;
   const approvalReasons: string[] = [];
@@ -360,13 +361,16 @@ function checkPolicy(input: VerifyWithdrawalInput, intent: WithdrawalIntent, sum
   }, approvalReasons);
   if (input.purpose === 'approve') return;
   reasons.push(...approvalReasons);
-  if (approvers.length < pinned.policy.requiredApprovals) {
-    reasons.push(`approvals: ${approvers.length} valid of the ${pinned.policy.requiredApprovals} the pinned policy requires`);
+  if (approvers.length < policy.requiredApprovals) {
+    reasons.push(`approvals: ${approvers.length} valid of the ${policy.requiredApprovals} the pinned policy requires`);
   }
 }
 
 function journalCandidate({ withdrawal }: VerifyWithdrawalInput, intent: WithdrawalIntent, summary: PsbtSummary): SigningCandidate {
   return {
+    vaultId: intent.vaultId,
+    amountSats: paidOut(intent).toString(),
+    destinations: intent.outputs.map((o) => o.address),
     withdrawalId: withdrawal.id,
     intentHash: withdrawal.intentHash,
     unsignedTxid: summary.unsignedTxid,

@@ -11,7 +11,7 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { hash256Schema } from '../api';
+import { hash256Schema } from '../schemas';
 import { addressToScript } from '../address';
 import { canonicalBytes } from '../canonical-json';
 import { ConclaveError } from '../errors';

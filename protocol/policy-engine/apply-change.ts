@@ -117,7 +117,10 @@ export function reviewChange({ state, proposal, approvals }: ChangeInput): Chang
 /** The new pinned state, or every reason the change is refused now. */
 export function applyChange(input: ChangeInput & { now: Date }): ApplyChangeResult {
   const review = reviewChange(input);
-  const reasons = [...review.problems, ...review.approvalProblems];
+  // Approvals that do not count are reasons only while the quorum is short: a junk approval
+  // appended by whoever relays the evidence must not block a change the quorum approved.
+  const quorumMet = review.fill?.met === true;
+  const reasons = [...review.problems, ...(quorumMet ? [] : review.approvalProblems)];
   if (review.fill !== null) reasons.push(...shortfallReasons(review.fill, review.quorum, review.counted, input.state.members, 'approvals'));
   const now = input.now.getTime();
   const latest = now + CLOCK_SKEW_SECONDS * 1000;

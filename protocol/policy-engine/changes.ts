@@ -12,7 +12,7 @@
  */
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { z } from 'zod';
-import { hash256Schema, idSchema, identityKeySchema } from '../api';
+import { hash256Schema, idSchema, identityKeySchema } from '../schemas';
 import { type Envelope, envelopeDigest } from '../envelope';
 import { addressLabelSchema } from './address-book';
 import { groupNameSchema, memberSchema, passkeySchema } from './members';

@@ -19,6 +19,12 @@ describe('amount tiers', () => {
     expect(result.ok && result.journalRecord).toMatchObject({ vaultId: VAULT_ID, withdrawalId: WITHDRAWAL_ID, amountSats: (BTC / 2n).toString(), signedAt: NOW.toISOString() });
   });
 
+  test('junk approvals appended beside the approvals needed do not block signing', () => {
+    const base = withdrawal();
+    const junk = [approval(base.intent, zed), { not: 'an envelope' }];
+    expect(evaluateWithdrawal({ ...base, approvals: [...junk, ...base.approvals] })).toMatchObject({ ok: true, tier: { name: 'small' } });
+  });
+
   test('exactly at the tier bound (1 BTC) is still the small tier; one sat more is the large one', () => {
     expect(evaluateWithdrawal(withdrawal({ intent: intent({ pay: [[PAYEE, BTC]] }) }))).toMatchObject({ ok: true, tier: { name: 'small' } });
     const large = intent({ pay: [[PAYEE, BTC + 1n]] });

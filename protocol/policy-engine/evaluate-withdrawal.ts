@@ -24,7 +24,7 @@ import { approvalBodySchema } from '../intent/approvals';
 import { feeRateToMsatPerVbyte, feeWithinRate } from '../intent/fee-rate';
 import { intentHash } from '../intent/intent-hash';
 import { type AddressBookEntry, checkDestinations } from './address-book';
-import { collectApprovals } from './evidence';
+import { type CountedApproval, collectApprovals } from './evidence';
 import { findMember, inGroup } from './members';
 import { fillQuorum, shortfallReasons } from './quorum';
 import { type Tier, policyRulesHash, quorumSize, tierFor } from './rules';
@@ -129,12 +129,16 @@ function checkProposer({ members, policy, proposer, proposalTime, now }: Evaluat
   if (proposalTime.getTime() > now.getTime() + CLOCK_SKEW_SECONDS * 1000) reasons.push(`proposal: signed at ${proposalTime.toISOString()}, in the future; check the clocks`);
 }
 
-/** The tier's approvals, seated by group; with purpose 'approve' they are not required (the caller is about to add one). */
-function checkApprovals(input: EvaluateWithdrawalInput, tier: Tier, reasons: string[]): Array<{ identityKey: string; group: string }> {
-  const { intent, members, withdrawalId } = input;
+/**
+ * The approvals that count for this withdrawal: valid, over this withdrawal and intent, by
+ * pinned members other than the proposer, once per person; each other one adds a reason.
+ */
+export function countWithdrawalApprovals(
+  input: Pick<EvaluateWithdrawalInput, 'intent' | 'members' | 'withdrawalId' | 'proposer' | 'approvals'>, reasons: string[],
+): CountedApproval[] {
+  const { intent, withdrawalId } = input;
   const hash = intentHash(intent);
-  const found: string[] = [];
-  const counted = collectApprovals(input.approvals, {
+  return collectApprovals(input.approvals, {
     type: MESSAGE_TYPES.withdrawalApprove,
     check: (body) => {
       const approval = approvalBodySchema.safeParse(body);
@@ -142,13 +146,22 @@ function checkApprovals(input: EvaluateWithdrawalInput, tier: Tier, reasons: str
       const { vaultId, intentHash: approved } = approval.data;
       return approval.data.withdrawalId === withdrawalId && vaultId === intent.vaultId && approved === hash ? null : 'approves another withdrawal or intent';
     },
-    members,
+    members: input.members,
     excluded: new Map([[input.proposer, 'the proposer']]),
     where: 'approvals',
-  }, found);
+  }, reasons);
+}
+
+/** The tier's approvals, seated by group; with purpose 'approve' they are not required (the caller is about to add one). */
+function checkApprovals(input: EvaluateWithdrawalInput, tier: Tier, reasons: string[]): Array<{ identityKey: string; group: string }> {
+  const { members } = input;
+  const found: string[] = [];
+  const counted = countWithdrawalApprovals(input, found);
   const fill = fillQuorum(tier.approvals, counted.map((a) => a.signer), members);
   if (input.purpose === 'approve') return fill.seated;
-  reasons.push(...found);
+  // Approvals that do not count are reasons only while the quorum is short: evidence appended
+  // by whoever relays it can take no vote away from a quorum already met.
+  if (!fill.met) reasons.push(...found);
   reasons.push(...shortfallReasons(fill, tier.approvals, counted, members, `approvals (tier "${tier.name}")`));
   return fill.seated;
 }

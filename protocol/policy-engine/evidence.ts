@@ -1,6 +1,7 @@
 /**
  * Approvals as signed evidence: envelopes (protocol/envelope.ts) by pinned members' identity
- * keys. They are stored and re-verified long after they were made, so their short validity
+ * keys, or passkey statements (protocol/webauthn/passkey-statement.ts) verified against the
+ * passkeys pinned for their signer in the member set, never against a key sent along. They are stored and re-verified long after they were made, so their short validity
  * window is not checked; what they approve is bound by their body (an intent hash, a change
  * id). An approval counts once per person, only from a pinned member, and never from the
  * person who proposed (DESIGN.md, "Policy") or, for a membership change, the member changed.
@@ -8,6 +9,7 @@
 import { verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
 import { identityFingerprint } from '../identity';
+import { verifyPasskeyStatement } from '../webauthn/verify-passkey-statement';
 import { type MemberSet, findMember } from './members';
 
 export interface CountedApproval {
@@ -39,11 +41,13 @@ export function collectApprovals(envelopes: readonly unknown[], rules: ApprovalR
     let body: unknown;
     let created: Date;
     try {
-      // Stored evidence: no validity window, so no clock (`now` is unused without checkTime).
-      const envelope = verifyEnvelope(input, { now: new Date(0), expectedType: rules.type, checkTime: false });
-      signer = envelope.signer;
-      body = envelope.body;
-      created = new Date(envelope.created);
+      const statement = isPasskeyStatement(input)
+        ? verifyPasskeyStatement(input, (key) => findMember(rules.members, key)?.passkeys ?? [], rules.type)
+        // Stored evidence: no validity window, so no clock (`now` is unused without checkTime).
+        : verifyEnvelope(input, { now: new Date(0), expectedType: rules.type, checkTime: false });
+      signer = statement.signer;
+      body = statement.body;
+      created = new Date(statement.created);
     } catch (error) {
       return void reasons.push(`${where}: ${error instanceof ConclaveError ? error.message : 'cannot be verified'}`);
     }
@@ -57,4 +61,9 @@ export function collectApprovals(envelopes: readonly unknown[], rules: ApprovalR
     counted.push({ index: i, signer, created });
   });
   return counted;
+}
+
+/** Passkey statements say so in `format`; envelopes have none. */
+function isPasskeyStatement(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && (input as { format?: unknown }).format === 'webauthn';
 }

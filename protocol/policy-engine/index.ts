@@ -11,7 +11,7 @@ export {
   GOVERNANCE_MESSAGE_TYPES, changeApprovalSchema, changeId, changeProposalSchema, partOf,
   type ChangeApproval, type ChangeOp, type ChangeProposal, type StatePart,
 } from './changes';
-export { evaluateWithdrawal, type EvaluateWithdrawalInput, type WithdrawalEvaluation, type WithdrawalVerdict } from './evaluate-withdrawal';
+export { countWithdrawalApprovals, evaluateWithdrawal, type EvaluateWithdrawalInput, type WithdrawalEvaluation, type WithdrawalVerdict } from './evaluate-withdrawal';
 export { GROUPS, MAX_MEMBERS, memberSchema, memberSetHash, memberSetSchema, passkeySchema, type Member, type MemberSet } from './members';
 export { fillQuorum, quorumReachedAt, type QuorumFill } from './quorum';
 export { unreachableQuorums } from './reachability';
@@ -21,3 +21,4 @@ export {
 } from './rules';
 export { parsePinnedPolicyState, pinnedPolicyStateSchema, pinnedStateHashes, pinnedStateProblems, type PinnedPolicyState } from './state';
 export { checkVelocity, paidOut, paidOutRecord, type PaidOutRecord, type VelocityUse } from './velocity';
+export { assertGovernedPolicy, governedPolicyFromFile, governedPolicyProblems, policyFileSchema, type PolicyFile } from './vault-formation';

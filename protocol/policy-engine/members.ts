@@ -7,7 +7,7 @@
  * after the members return to what they were (an add, a remove, then the old add replayed).
  */
 import { z } from 'zod';
-import { identityKeySchema } from '../api';
+import { identityKeySchema } from '../schemas';
 import { canonicalBytes } from '../canonical-json';
 import { taggedHashHex } from '../hashing';
 

@@ -10,10 +10,9 @@
  * from before a change is never accepted again.
  */
 import { z } from 'zod';
-import { satsSchema } from '../api';
+import { feeCapRateSchema, feeCapSatsSchema, satsSchema } from '../schemas';
 import { canonicalBytes } from '../canonical-json';
 import { taggedHashHex } from '../hashing';
-import { vaultPolicySchema } from '../policy';
 import { MAX_REVISION, groupNameSchema } from './members';
 import { durationSchema } from './time';
 
@@ -60,8 +59,8 @@ export const policyRulesSchema = z.object({
   format: z.literal(POLICY_RULES_FORMAT),
   /** 1 for the rule set pinned with the vault; each accepted policy change adds one. */
   version: z.number().int().min(1).max(MAX_REVISION),
-  maxFeeSats: vaultPolicySchema.shape.maxFeeSats,
-  maxFeeRate: vaultPolicySchema.shape.maxFeeRate,
+  maxFeeSats: feeCapSatsSchema,
+  maxFeeRate: feeCapRateSchema,
   withdrawals: z.object({
     /** Groups whose members may propose a withdrawal (an API token proposes as its member). */
     proposerGroups: z.array(groupNameSchema).min(1).max(8),

@@ -7,7 +7,7 @@
  * Each part has its hash, and a change names the hash of the part it changes; see changes.ts.
  */
 import { z } from 'zod';
-import { idSchema, networkSchema } from '../api';
+import { idSchema, networkSchema } from '../schemas';
 import { ConclaveError } from '../errors';
 import type { NetworkName } from '../network';
 import { type AddressBook, addressBookHash, addressBookProblems, addressBookSchema } from './address-book';

@@ -13,8 +13,8 @@ export class AuditEventEntity {
   @Column({ type: 'varchar', length: 64, nullable: true })
   actor!: string | null;
 
-  /** Id of the vault, withdrawal or member the event is about. */
-  @Column({ type: 'varchar', length: 36, nullable: true })
+  /** Id of the vault, withdrawal, member, setup or governance change (64 hex digits) the event is about. */
+  @Column({ type: 'varchar', length: 64, nullable: true })
   subject!: string | null;
 
   /** Canonical JSON. */

@@ -4,6 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { MAX_DB_INTEGER, parseWith } from '../common/parse-body';
 import { AuditService } from './audit.service';
+import { Access } from '../auth/access.decorator';
 
 const listQuery = z.object({
   /** The id of a member, vault, withdrawal or setup: printable ASCII, so never a NUL or a space. */
@@ -18,6 +19,7 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'Audit events in order, each with its coordinator signature (query: subject, after, limit)' })
   list(@Query() query: unknown) {
     const q = parseWith(listQuery, query, 'query');
@@ -25,6 +27,7 @@ export class AuditController {
   }
 
   @Get('verify')
+  @Access('read')
   @ApiOperation({ summary: 'Recompute the hash chain, check every coordinator signature and every evidence envelope, and compare with the head' })
   verify() {
     return this.audit.verify();

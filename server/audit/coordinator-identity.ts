@@ -18,6 +18,7 @@ import { Logger } from '@nestjs/common';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { type AuditHead, signAuditHead } from '../../protocol/audit';
+import { type Envelope, signEnvelope } from '../../protocol/envelope';
 import { identityFingerprint } from '../../protocol/identity';
 import { ConfigError } from '../config/config';
 
@@ -61,6 +62,14 @@ export class CoordinatorIdentity {
   /** BIP340 signature on an audit event's {seq, hash}. */
   signHead(head: AuditHead): string {
     return signAuditHead(head, this.#secret, this.auxRandom(32));
+  }
+
+  /**
+   * A statement the coordinator itself makes, as a signed envelope (e.g. a withdrawal proposed
+   * through an API token, server/auth/token-proposals.service.ts): its key stands behind it.
+   */
+  signStatement<T>(type: string, body: T, now: Date): Envelope<T> {
+    return signEnvelope(type, body, this.#secret, { now, randomBytes: this.auxRandom });
   }
 
   toJSON(): { publicKey: string } {

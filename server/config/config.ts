@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { NETWORK_NAMES } from '../../protocol/network';
 import { CHAIN_ENV, type ChainConfig, chainConfigFromEnv } from '../chain/chain-config';
+import { CHAIN_WATCH_ENV, type ChainWatchConfig, chainWatchConfigFromEnv } from '../chain-watch/chain-watch-config';
 
 const envSchema = z.object({
   CONCLAVE_HOST: z.string().min(1).default('127.0.0.1'),
@@ -27,8 +28,14 @@ const envSchema = z.object({
   CONCLAVE_EXPIRY_SWEEP_SECONDS: z.coerce.number().int().min(1).max(86_400).default(15),
   /** How long a FROST signing session waits for its signers' shares before it is failed and a new one may form. */
   CONCLAVE_FROST_SESSION_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(120),
+  /** WebAuthn relying party id for passkeys (the web app's host name, no scheme or port). */
+  CONCLAVE_WEBAUTHN_RP_ID: z.string().regex(/^[a-z0-9.-]{1,253}$/, 'expected a host name').default('localhost'),
+  /** Origins the web app is served from (comma-separated), as browsers write them in clientDataJSON. */
+  CONCLAVE_WEBAUTHN_ORIGIN: z.string().min(1).default('http://localhost'),
   /** Chain backend: CONCLAVE_CHAIN (offline | core | esplora) and its settings (chain/chain-config.ts). */
   ...CHAIN_ENV,
+  /** Following the chain with a backend: poll interval, confirmation depth, broadcast retries (chain-watch/chain-watch-config.ts). */
+  ...CHAIN_WATCH_ENV,
 });
 
 export type AppConfig = {
@@ -48,6 +55,10 @@ export type AppConfig = {
   frostSessionTimeoutSeconds: number;
   /** Offline (the default) or a Bitcoin Core / Esplora backend (chain/chain-factory.ts builds it). */
   chain: ChainConfig;
+  /** Deposits, confirmations, reorgs and broadcasts when a backend is configured (server/chain-watch). */
+  chainWatch: ChainWatchConfig;
+  /** Passkey sign-in and registration (server/auth): relying party id and accepted origins. */
+  webauthn: { rpId: string; origins: string[] };
 };
 
 export class ConfigError extends Error {}
@@ -60,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const chain = chainConfigFromEnv(e, e.CONCLAVE_NETWORK, e.CONCLAVE_MIN_FEE_RATE);
+  const badOrigin = e.CONCLAVE_WEBAUTHN_ORIGIN.split(',').map((o) => o.trim()).find((o) => !/^https?:\/\/[^/\s]+$/.test(o));
+  if (badOrigin !== undefined) throw new ConfigError(`invalid configuration:\n  CONCLAVE_WEBAUTHN_ORIGIN: "${badOrigin}" is not an origin like https://conclave.example.com`);
   if (chain.issues.length > 0) throw new ConfigError(`invalid configuration:\n  ${chain.issues.join('\n  ')}`);
   return {
     host: e.CONCLAVE_HOST,
@@ -76,6 +89,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     expirySweepSeconds: e.CONCLAVE_EXPIRY_SWEEP_SECONDS,
     frostSessionTimeoutSeconds: e.CONCLAVE_FROST_SESSION_TIMEOUT_SECONDS,
     chain: chain.chain,
+    chainWatch: chainWatchConfigFromEnv(e, e.CONCLAVE_NETWORK),
+    webauthn: { rpId: e.CONCLAVE_WEBAUTHN_RP_ID, origins: e.CONCLAVE_WEBAUTHN_ORIGIN.split(',').map((o) => o.trim()).filter((o) => o.length > 0) },
   };
 }
 

@@ -3,15 +3,21 @@
  * conditional update that names its expected status: of two concurrent withdrawals wanting
  * the same coin, exactly one update matches a row; the other fails and rolls back whole.
  */
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { ConclaveError } from '../../protocol/errors';
+import { COIN_DEPTH, type CoinDepthGate } from '../chain-watch/coin-depth';
 import { UtxoEntity } from './utxo.entity';
 
 @Injectable()
 export class UtxoRepository {
-  available(manager: EntityManager, vaultId: string): Promise<UtxoEntity[]> {
-    return manager.getRepository(UtxoEntity).find({ where: { vaultId, status: 'available' } });
+  /** `depth`: with a chain backend, only coins confirmed deep enough are offered (chain-watch/coin-depth.ts); null offline. */
+  constructor(@Optional() @Inject(COIN_DEPTH) private readonly depth: CoinDepthGate | null = null) {}
+
+  /** Coins free to select: unreserved and, with a chain backend, confirmed to the configured depth. */
+  async available(manager: EntityManager, vaultId: string): Promise<UtxoEntity[]> {
+    const coins = await manager.getRepository(UtxoEntity).find({ where: { vaultId, status: 'available' } });
+    return this.depth ? this.depth.spendable(manager, coins) : coins;
   }
 
   async reserve(manager: EntityManager, coins: Array<{ txid: string; vout: number }>, withdrawalId: string): Promise<void> {

@@ -31,10 +31,14 @@ import { parseWith } from '../common/parse-body';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { EnvelopeVerifier } from '../replay/envelope-verifier';
+import { checkVaultPolicy } from '../vaults/vault-policy-check';
 import { BROADCAST, type DkgRound, type FrostDkgMessageEntity } from './frost-dkg-message.entity';
 import type { FrostSetupEntity } from './frost-setup.entity';
 import { FrostSetupsRepository } from './frost-setups.repository';
 import { FrostVaultFactory } from './frost-vault-factory';
+
+/** Stands for the vault's id while checking its policy at open time (the id is chosen at the end). */
+const VAULT_ID_NOT_YET_CHOSEN = '00000000-0000-4000-8000-000000000000';
 
 /** A key generation is short-lived, like a BIP129 session: a week at most. */
 export const MAX_FROST_SETUP_TTL_SECONDS = 7 * 24 * 3600;
@@ -77,9 +81,8 @@ export class FrostSetupsService {
       keys.forEach((key, i) => {
         if (!members.has(key)) throw new ConclaveError('MEMBER_NOT_FOUND', `envelope.body.params.participants.${i}.identityKey: no member with identity key ${key}`);
       });
-      if (params.vault.policy.requiredApprovals > keys.length - 1) {
-        throw new ConclaveError('VALIDATION_FAILED', `envelope.body.params.vault.policy.requiredApprovals: at most ${keys.length - 1}, since the proposer never approves their own withdrawal`);
-      }
+      // The vault's id is chosen once the key exists; nothing in the policy depends on it.
+      checkVaultPolicy({ policy: params.vault.policy, keyholders: keys, vaultId: VAULT_ID_NOT_YET_CHOSEN, network: params.network, where: 'envelope.body.params.vault.policy' });
       const now = this.clock.now();
       const expires = Date.parse(body.expiresAt);
       if (!(expires > now.getTime())) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.expiresAt: lies in the past');

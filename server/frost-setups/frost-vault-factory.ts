@@ -17,6 +17,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock, Random } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import type { MemberEntity } from '../members/member.entity';
+import { checkVaultPolicy } from '../vaults/vault-policy-check';
 import { VaultScripts } from '../vaults/vault-scripts';
 import { VaultConfirmationEntity } from '../vaults/vault-confirmation.entity';
 import { VaultMemberEntity } from '../vaults/vault-member.entity';
@@ -59,8 +60,11 @@ export class FrostVaultFactory {
       throw new ConclaveError('VAULT_EXISTS', `a vault with the descriptor of FROST setup ${setupId} already exists`);
     }
     const now = this.clock.now().toISOString();
+    const vaultId = this.random.uuid();
+    // Checked at open already; again with the real id, as each signer pins it.
+    checkVaultPolicy({ policy: params.vault.policy, keyholders: params.participants.map((p) => p.identityKey), vaultId, network: params.network, where: 'params.vault.policy' });
     const vault = manager.getRepository(VaultEntity).create({
-      id: this.random.uuid(), name: params.vault.name, network: params.network, kind: 'tr-frost', threshold: params.threshold,
+      id: vaultId, name: params.vault.name, network: params.network, kind: 'tr-frost', threshold: params.threshold,
       descriptor: canonical, descriptorHash: hash, policy: canonicalJson(params.vault.policy), policyHash: policyHash(params.vault.policy),
       createdBy: input.openedBy, createEnvelope: input.openEnvelope, nextReceiveIndex: 0, nextChangeIndex: 0, createdAt: now,
     });

@@ -4,6 +4,7 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { FROST_SIGN_MESSAGE_TYPES, frostCommitBodySchema, frostShareBodySchema } from '../../protocol/frost/signing-api';
 import { envelopeSchemaFor } from '../common/openapi';
 import { FrostSigningService } from './frost-signing.service';
+import { Access } from '../auth/access.decorator';
 
 @ApiTags('frost-signing')
 @Controller('api/v1/withdrawals/:id/frost')
@@ -11,12 +12,14 @@ export class FrostSigningController {
   constructor(private readonly signing: FrostSigningService) {}
 
   @Get()
+  @Access('read', { ownWithdrawal: 'id' })
   @ApiOperation({ summary: "A FROST vault withdrawal's signing rounds: who waits with commitments, and every session with its signed commitments" })
   view(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.signing.view(id);
   }
 
   @Post('commitments')
+  @Access('sign')
   @HttpCode(200)
   @ApiOperation({ summary: "A keyholder's nonce commitments for every input (frost.sign.commit envelope); a session opens once t keyholders wait" })
   @ApiBody({ schema: envelopeSchemaFor(FROST_SIGN_MESSAGE_TYPES.commit, frostCommitBodySchema) })
@@ -25,6 +28,7 @@ export class FrostSigningController {
   }
 
   @Post('sessions/:sessionId/shares')
+  @Access('sign')
   @HttpCode(200)
   @ApiOperation({ summary: "A session signer's signature shares for every input (frost.sign.share envelope); an invalid one fails the session, naming the keyholder (FROST_SHARE_INVALID)" })
   @ApiBody({ schema: envelopeSchemaFor(FROST_SIGN_MESSAGE_TYPES.share, frostShareBodySchema) })

@@ -7,6 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { dialectOf } from '../database/data-source-options';
 import { CoordinatorIdentity } from '../audit/coordinator-identity';
 import { SignerHub } from '../events/signer-hub';
+import { Access } from '../auth/access.decorator';
 
 export const VERSION = '0.1.0';
 
@@ -21,6 +22,7 @@ export class HealthController {
   ) {}
 
   @Get('health')
+  @Access('public')
   async health(@Res({ passthrough: true }) res: Response) {
     let database: 'ok' | 'unavailable' = 'ok';
     try {
@@ -34,6 +36,7 @@ export class HealthController {
 
   /** `coordinatorKey` signs the audit log; signers pin it at join (compare the fingerprint out of band). */
   @Get('api/v1/info')
+  @Access('public')
   info() {
     return {
       name: 'Conclave coordinator', version: VERSION, network: this.config.network, chain: 'offline',

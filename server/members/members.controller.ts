@@ -4,6 +4,7 @@ import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { envelopeSchemaFor } from '../common/openapi';
 import { memberJoinSchema } from '../../protocol/api';
 import { MembersService } from './members.service';
+import { Access } from '../auth/access.decorator';
 
 @ApiTags('members')
 @Controller('api/v1/members')
@@ -11,6 +12,7 @@ export class MembersController {
   constructor(private readonly members: MembersService) {}
 
   @Post()
+  @Access('public')
   @ApiOperation({ summary: 'Join as a member: a member.join envelope signed by the identity key' })
   @ApiBody({ schema: envelopeSchemaFor('member.join', memberJoinSchema) })
   join(@Body() body: unknown) {
@@ -18,12 +20,14 @@ export class MembersController {
   }
 
   @Get()
+  @Access('read')
   @ApiOperation({ summary: 'All members with their identity-key fingerprints' })
   list() {
     return this.members.list();
   }
 
   @Get(':id')
+  @Access('read')
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.members.get(id);
   }

@@ -6,6 +6,7 @@ import { vaultConfirmSchema, vaultCreateSchema } from '../../protocol/api';
 import { envelopeSchemaFor } from '../common/openapi';
 import { parseWith } from '../common/parse-body';
 import { VaultsService } from './vaults.service';
+import { Access } from '../auth/access.decorator';
 
 const addressQuery = z.object({
   change: z.enum(['0', '1']).default('0').transform((v) => Number(v) as 0 | 1),
@@ -19,6 +20,7 @@ export class VaultsController {
   constructor(private readonly vaults: VaultsService) {}
 
   @Post()
+  @Access('member')
   @ApiOperation({ summary: 'Propose a vault: a vault.create envelope by one of its keyholders' })
   @ApiBody({ schema: envelopeSchemaFor('vault.create', vaultCreateSchema) })
   create(@Body() body: unknown) {
@@ -26,16 +28,19 @@ export class VaultsController {
   }
 
   @Get()
+  @Access('read')
   list() {
     return this.vaults.list();
   }
 
   @Get(':id')
+  @Access('read')
   get(@Param('id', new ParseUUIDPipe()) id: string) {
     return this.vaults.get(id);
   }
 
   @Post(':id/confirmations')
+  @Access('member')
   @ApiOperation({ summary: 'A keyholder confirms it checked and pinned the vault (vault.confirm envelope)' })
   @ApiBody({ schema: envelopeSchemaFor('vault.confirm', vaultConfirmSchema) })
   confirm(@Param('id', new ParseUUIDPipe()) id: string, @Body() body: unknown) {
@@ -43,6 +48,7 @@ export class VaultsController {
   }
 
   @Get(':id/addresses')
+  @Access('read')
   @ApiOperation({ summary: 'Receive (change=0) or change (change=1) addresses; query: change, from, count' })
   addresses(@Param('id', new ParseUUIDPipe()) id: string, @Query() query: unknown) {
     const q = parseWith(addressQuery, query, 'query');

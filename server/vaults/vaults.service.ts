@@ -22,6 +22,7 @@ import { UtxoEntity } from '../deposits/utxo.entity';
 import { MemberEntity } from '../members/member.entity';
 import { EnvelopeVerifier } from '../replay/envelope-verifier';
 import { AddressEntity } from './address.entity';
+import { checkVaultPolicy } from './vault-policy-check';
 import { VaultScripts } from './vault-scripts';
 import { VaultConfirmationEntity } from './vault-confirmation.entity';
 import { VaultMemberEntity } from './vault-member.entity';
@@ -54,9 +55,8 @@ export class VaultsService {
       const descriptor = parseVaultDescriptor(body.descriptor, this.config.network);
       if (descriptor.threshold !== body.threshold) throw new ConclaveError('DESCRIPTOR_INVALID', 'descriptor: threshold differs from envelope.body.threshold');
       if (descriptor.keys.length !== body.members.length) throw new ConclaveError('DESCRIPTOR_INVALID', 'descriptor: key count differs from the member count');
-      if (body.policy.requiredApprovals > body.members.length - 1) {
-        throw new ConclaveError('VALIDATION_FAILED', `envelope.body.policy.requiredApprovals: at most ${body.members.length - 1}, since the proposer never approves their own withdrawal`);
-      }
+      const vaultId = this.random.uuid();
+      checkVaultPolicy({ policy: body.policy, keyholders: body.members, vaultId, network: body.network, where: 'envelope.body.policy' });
       const members: MemberEntity[] = [];
       for (const [i, identityKey] of body.members.entries()) {
         const member = await manager.getRepository(MemberEntity).findOne({ where: { identityKey } });
@@ -77,7 +77,7 @@ export class VaultsService {
         throw new ConclaveError('VAULT_EXISTS', 'a vault with these keys and threshold already exists');
       }
       const vault = manager.getRepository(VaultEntity).create({
-        id: this.random.uuid(), name: body.name, network: body.network, kind: 'wsh-sortedmulti', threshold: body.threshold, descriptor: canonical,
+        id: vaultId, name: body.name, network: body.network, kind: 'wsh-sortedmulti', threshold: body.threshold, descriptor: canonical,
         descriptorHash: hash, policy: canonicalJson(body.policy), policyHash: policyHash(body.policy),
         createdBy: envelope.signer, createEnvelope: canonicalJson(envelope),
         nextReceiveIndex: 0, nextChangeIndex: 0, createdAt: this.clock.now().toISOString(),

@@ -18,7 +18,8 @@ import { ConclaveError } from '../../protocol/errors';
 import { feeForVsize, feeRateToMsatPerVbyte } from '../../protocol/intent/fee-rate';
 import { intentHash } from '../../protocol/intent/intent-hash';
 import type { NetworkName } from '../../protocol/network';
-import type { VaultPolicy } from '../../protocol/policy';
+import { GOVERNED_POLICY_VERSION, type VaultPolicy, feeCaps } from '../../protocol/policy';
+import { findMember } from '../../protocol/policy-engine/members';
 import { buildWithdrawalPsbt, inspectPsbt, RBF_SEQUENCE, vaultGlobalXpubs } from '../../protocol/psbt';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock';
@@ -34,6 +35,7 @@ import { VaultScripts } from '../vaults/vault-scripts';
 import type { VaultEntity } from '../vaults/vault.entity';
 import { VaultsRepository } from '../vaults/vaults.repository';
 import { ApprovalEntity } from './approval.entity';
+import { delayStart, ruleDetails, stateOnceApproved, withdrawalRule } from './withdrawal-rule';
 import { WithdrawalTransactionEntity } from './withdrawal-transaction.entity';
 import type { WithdrawalEntity } from './withdrawal.entity';
 import { WithdrawalsRepository } from './withdrawals.repository';
@@ -61,7 +63,8 @@ export class FeeBumpService {
       const intent = parseWith(withdrawalIntentSchema, envelope.body, 'envelope.body');
       const withdrawal = await this.withdrawals.find(withdrawalId, manager, true);
       const vault = await this.vaults.find(withdrawal.vaultId, manager);
-      if (!(await this.vaults.isMember(manager, vault.id, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the proposer of a fee bump must be a keyholder of this vault');
+      const policy = JSON.parse(vault.policy) as VaultPolicy;
+      this.checkBumper(policy, await this.vaults.isMember(manager, vault.id, envelope.signer), envelope.signer);
       if (!BUMPABLE_STATES.has(withdrawal.state)) {
         throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: is ${withdrawal.state}; only a signed transaction (signed, exported, broadcast) can be fee-bumped`);
       }
@@ -78,8 +81,9 @@ export class FeeBumpService {
       await manager.getRepository(ApprovalEntity).delete({ withdrawalId });
       await manager.getRepository(PartialSignatureEntity).delete({ withdrawalId });
       await this.utxos.unmarkSpent(manager, withdrawalId);
-      const policy = JSON.parse(vault.policy) as VaultPolicy;
-      const state = policy.requiredApprovals > 0 ? 'awaiting_approval' : 'signing';
+      // The replacement is proposed anew: its approvals, then its tier's delay, from the bump.
+      const rule = withdrawalRule(policy, intent);
+      const state: 'awaiting_approval' | 'approved' | 'signing' = rule.required > 0 ? 'awaiting_approval' : stateOnceApproved(rule, delayStart(envelope.created, now), this.clock.now());
       await this.withdrawals.transition(manager, withdrawalId, withdrawal.state as WithdrawalState, state, now, {
         intent: canonicalJson(intent), intentHash: hash, proposalEnvelope: canonicalJson(envelope), proposedBy: envelope.signer,
         psbt: rebuilt.psbt, unsignedTxid: rebuilt.unsignedTxid, fee: rebuilt.fee.toString(), txid: null, txHex: null,
@@ -89,14 +93,26 @@ export class FeeBumpService {
         payload: { intentHash: hash, replaces: withdrawal.intentHash, replacedTxid: withdrawal.txid, unsignedTxid: rebuilt.unsignedTxid, fee: rebuilt.fee.toString(), replacedFee: withdrawal.fee },
       });
       await this.audit.append(manager, {
-        kind: state === 'signing' ? 'withdrawal.signing' : 'withdrawal.awaiting_approval', subject: withdrawalId,
-        payload: { unsignedTxid: rebuilt.unsignedTxid, fee: rebuilt.fee.toString(), requiredApprovals: policy.requiredApprovals },
+        kind: `withdrawal.${state}`, subject: withdrawalId,
+        payload: { unsignedTxid: rebuilt.unsignedTxid, fee: rebuilt.fee.toString(), requiredApprovals: rule.required, ...ruleDetails(rule, delayStart(envelope.created, now)) },
       });
       await this.hub.publishToVault(manager, vault.id, state === 'signing'
         ? { kind: 'signing.requested', vaultId: vault.id, withdrawalId }
         : { kind: 'withdrawal.state', vaultId: vault.id, withdrawalId, state });
     });
     return this.withdrawals.view(withdrawalId);
+  }
+
+  /** A keyholder under a simple policy; under a governed one, a member of a proposing group (the bump is a new proposal). */
+  private checkBumper(policy: VaultPolicy, keyholder: boolean, signer: string): void {
+    if (policy.version !== GOVERNED_POLICY_VERSION) {
+      if (!keyholder) throw new ConclaveError('NOT_A_MEMBER', 'the proposer of a fee bump must be a keyholder of this vault');
+      return;
+    }
+    const member = findMember(policy.members, signer);
+    if (member === undefined) throw new ConclaveError('NOT_A_MEMBER', 'the proposer of a fee bump must be a member of this vault\'s policy');
+    const groups = policy.rules.withdrawals.proposerGroups;
+    if (!groups.some((g) => member.groups.includes(g))) throw new ConclaveError('FORBIDDEN', `${member.name} may not propose withdrawals or their fee bumps: only members of ${groups.join(', ')} may`);
   }
 
   /** The replacement may change only the fee terms, memo and expiry; it must pay exactly the same. */
@@ -112,8 +128,8 @@ export class FeeBumpService {
       refuse(`envelope.body.feeRate: ${intent.feeRate} sat/vB is not above the current ${current.feeRate} sat/vB`);
     }
     const policy = JSON.parse(vault.policy) as VaultPolicy;
-    if (feeRateToMsatPerVbyte(intent.feeRate) > feeRateToMsatPerVbyte(policy.maxFeeRate)) {
-      throw new ConclaveError('POLICY_MISMATCH', `envelope.body.feeRate: ${intent.feeRate} sat/vB is above the policy's cap of ${policy.maxFeeRate}`);
+    if (feeRateToMsatPerVbyte(intent.feeRate) > feeRateToMsatPerVbyte(feeCaps(policy).maxFeeRate)) {
+      throw new ConclaveError('POLICY_MISMATCH', `envelope.body.feeRate: ${intent.feeRate} sat/vB is above the policy's cap of ${feeCaps(policy).maxFeeRate}`);
     }
     if (Date.parse(intent.expiresAt) <= this.clock.now().getTime()) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.expiresAt: already passed');
   }
@@ -138,7 +154,7 @@ export class FeeBumpService {
     }
     if (finalFee <= BigInt(withdrawal.fee)) throw new ConclaveError('FEE_BUMP_INVALID', `the new fee ${finalFee} sats is not above the current ${withdrawal.fee} sats`);
     if (finalFee > BigInt(intent.maxFee)) throw new ConclaveError('FEE_RATE_INVALID', `envelope.body.maxFee: the fee would be ${finalFee} sats, above the cap of ${intent.maxFee}`);
-    if (finalFee > BigInt((JSON.parse(vault.policy) as VaultPolicy).maxFeeSats)) {
+    if (finalFee > BigInt(feeCaps(JSON.parse(vault.policy) as VaultPolicy).maxFeeSats)) {
       throw new ConclaveError('POLICY_MISMATCH', `the fee would be ${finalFee} sats, above the policy's cap`);
     }
     const inputs = await Promise.all(summary.inputs.map(async (i) => {

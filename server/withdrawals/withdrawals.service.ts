@@ -2,20 +2,22 @@
  * Withdrawal proposals: the proposer's signed intent, coin selection and reservation, and the
  * PSBT that implements the intent, all committed in one transaction before any signer hears
  * of it. When the vault policy requires approvals the withdrawal waits in `awaiting_approval`
- * (ApprovalsService moves it on); with none required it goes straight to `signing`.
+ * (ApprovalsService moves it on); with none required it goes straight to `signing`, or, under a
+ * governed tier with a delay, waits `approved` until the delay is over (WithdrawalDelaysService).
+ * A governed policy's proposer, address-book and velocity rules are checked first
+ * (GovernedProposalChecks).
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { MESSAGE_TYPES, type WithdrawalIntent, type WithdrawalView, withdrawalIntentSchema } from '../../protocol/api';
+import { MESSAGE_TYPES, type WithdrawalIntent, type WithdrawalState, type WithdrawalView, withdrawalIntentSchema } from '../../protocol/api';
 import { addressToScript, dustThreshold } from '../../protocol/address';
 import { parseSats } from '../../protocol/amounts';
 import { canonicalJson } from '../../protocol/canonical-json';
-import type { Envelope } from '../../protocol/envelope';
 import { ConclaveError } from '../../protocol/errors';
 import { feeRateToMsatPerVbyte } from '../../protocol/intent/fee-rate';
 import { intentHash } from '../../protocol/intent/intent-hash';
 import type { NetworkName } from '../../protocol/network';
-import type { VaultPolicy } from '../../protocol/policy';
+import { GOVERNED_POLICY_VERSION, type VaultPolicy, feeCaps } from '../../protocol/policy';
 import { buildWithdrawalPsbt, inspectPsbt, vaultGlobalXpubs, vaultInputWeight } from '../../protocol/psbt';
 import { AuditService } from '../audit/audit.service';
 import { Clock, Random } from '../common/clock';
@@ -30,6 +32,9 @@ import { VaultScripts } from '../vaults/vault-scripts';
 import { VaultEntity } from '../vaults/vault.entity';
 import { VaultsRepository } from '../vaults/vaults.repository';
 import { selectCoins } from './coin-selection';
+import { envelopeProposal, type ProposalSource } from './proposal-source';
+import { GovernedProposalChecks } from './governed-proposal-checks';
+import { delayStart, ruleDetails, stateOnceApproved, withdrawalRule } from './withdrawal-rule';
 import { WithdrawalEntity } from './withdrawal.entity';
 import { WithdrawalsRepository } from './withdrawals.repository';
 
@@ -48,6 +53,7 @@ export class WithdrawalsService {
     private readonly utxos: UtxoRepository,
     private readonly withdrawals: WithdrawalsRepository,
     private readonly hub: SignerHub,
+    private readonly governed: GovernedProposalChecks,
     private readonly clock: Clock,
     private readonly random: Random,
   ) {}
@@ -68,30 +74,59 @@ export class WithdrawalsService {
         return { created: false, id: existing.id };
       }
       const envelope = await this.envelopes.consume<WithdrawalIntent>(manager, input, MESSAGE_TYPES.withdrawalPropose);
-      if (!(await this.vaults.isMember(manager, vaultId, envelope.signer))) throw new ConclaveError('NOT_A_MEMBER', 'the proposer is not a keyholder of this vault');
-      await this.vaults.requireActive(manager, vault);
-      const id = this.random.uuid();
-      const state = await this.createWithdrawal(manager, vault, envelope, intent, hash, id);
-      await this.hub.publishToVault(manager, vaultId, state === 'signing'
-        ? { kind: 'signing.requested', vaultId, withdrawalId: id }
-        : { kind: 'withdrawal.state', vaultId, withdrawalId: id, state });
-      return { created: true, id };
+      return { created: true, id: await this.start(manager, vault, envelopeProposal(envelope), intent, hash) };
     });
     return { created: outcome.created, withdrawal: await this.withdrawals.view(outcome.id) };
   }
 
-  private async createWithdrawal(manager: EntityManager, vault: VaultEntity, envelope: Envelope<WithdrawalIntent>, intent: WithdrawalIntent, hash: string, id: string): Promise<'signing' | 'awaiting_approval'> {
+  /**
+   * A withdrawal proposed through an API token (server/auth/token-proposals.service.ts): the same
+   * path as a signed proposal, with the token-proposal evidence standing for the envelope.
+   */
+  async proposeWithSource(intent: WithdrawalIntent, source: ProposalSource): Promise<{ created: boolean; withdrawal: WithdrawalView }> {
+    const outcome = await this.tx.run(async (manager) => {
+      const hash = intentHash(intent);
+      const vault = await this.vaults.find(intent.vaultId, manager, true);
+      const existing = await this.withdrawals.findByRequest(manager, vault.id, intent.requestId);
+      if (existing) {
+        if (existing.intentHash !== hash) throw new ConclaveError('DUPLICATE_REQUEST', `requestId ${intent.requestId}: already used for another withdrawal`, { withdrawalId: existing.id });
+        return { created: false, id: existing.id };
+      }
+      return { created: true, id: await this.start(manager, vault, source, intent, hash) };
+    });
+    return { created: outcome.created, withdrawal: await this.withdrawals.view(outcome.id) };
+  }
+
+  private async start(manager: EntityManager, vault: VaultEntity, source: ProposalSource, intent: WithdrawalIntent, hash: string): Promise<string> {
+    const vaultId = vault.id;
+    // Under a governed policy the proposer is any member of a proposing group (GovernedProposalChecks).
+    const governed = (JSON.parse(vault.policy) as VaultPolicy).version === GOVERNED_POLICY_VERSION;
+    if (!governed && !(await this.vaults.isMember(manager, vaultId, source.proposer))) throw new ConclaveError('NOT_A_MEMBER', 'the proposer is not a keyholder of this vault');
+    await this.vaults.requireActive(manager, vault);
+    const id = this.random.uuid();
+    const state = await this.createWithdrawal(manager, vault, source, intent, hash, id);
+    await this.hub.publishToVault(manager, vaultId, state === 'signing'
+      ? { kind: 'signing.requested', vaultId, withdrawalId: id }
+      : { kind: 'withdrawal.state', vaultId, withdrawalId: id, state });
+    return id;
+  }
+
+  private async createWithdrawal(manager: EntityManager, vault: VaultEntity, source: ProposalSource, intent: WithdrawalIntent, hash: string, id: string): Promise<WithdrawalState> {
     const network = vault.network as NetworkName;
     if (intent.network !== network) throw new ConclaveError('ADDRESS_WRONG_NETWORK', `envelope.body.network: the vault is on ${network}`);
     const now = this.clock.now();
     if (Date.parse(intent.expiresAt) <= now.getTime()) throw new ConclaveError('VALIDATION_FAILED', 'envelope.body.expiresAt: already passed');
     const policy = JSON.parse(vault.policy) as VaultPolicy;
     if (intent.policyHash !== vault.policyHash) throw new ConclaveError('POLICY_MISMATCH', `envelope.body.policyHash: the vault's policy is ${vault.policyHash}`);
-    if (feeRateToMsatPerVbyte(intent.feeRate) > feeRateToMsatPerVbyte(policy.maxFeeRate)) {
-      throw new ConclaveError('POLICY_MISMATCH', `envelope.body.feeRate: ${intent.feeRate} sat/vB is above the policy's cap of ${policy.maxFeeRate}`);
+    if (feeRateToMsatPerVbyte(intent.feeRate) > feeRateToMsatPerVbyte(feeCaps(policy).maxFeeRate)) {
+      throw new ConclaveError('POLICY_MISMATCH', `envelope.body.feeRate: ${intent.feeRate} sat/vB is above the policy's cap of ${feeCaps(policy).maxFeeRate}`);
     }
     if (Number(intent.feeRate) < this.config.minFeeRate) {
       throw new ConclaveError('FEE_RATE_INVALID', `envelope.body.feeRate: ${intent.feeRate} sat/vB is below the minimum of ${this.config.minFeeRate}`);
+    }
+    const rule = withdrawalRule(policy, intent);
+    if (policy.version === GOVERNED_POLICY_VERSION) {
+      await this.governed.check(manager, { vaultId: vault.id, network, policy, proposer: source.proposer, intent, withdrawalId: id, now });
     }
     const outputs = intent.outputs.map((o, i) => {
       const script = addressToScript(o.address, network, `envelope.body.outputs[${i}].address`);
@@ -118,8 +153,8 @@ export class WithdrawalsService {
     if (selection.fee > parseSats(intent.maxFee, 'envelope.body.maxFee')) {
       throw new ConclaveError('FEE_RATE_INVALID', `envelope.body.maxFee: the fee would be ${selection.fee} sats, above the cap of ${intent.maxFee}`);
     }
-    if (selection.fee > BigInt(policy.maxFeeSats)) {
-      throw new ConclaveError('POLICY_MISMATCH', `the fee would be ${selection.fee} sats, above the policy's cap of ${policy.maxFeeSats}`);
+    if (selection.fee > BigInt(feeCaps(policy).maxFeeSats)) {
+      throw new ConclaveError('POLICY_MISMATCH', `the fee would be ${selection.fee} sats, above the policy's cap of ${feeCaps(policy).maxFeeSats}`);
     }
     await this.utxos.reserve(manager, selection.inputs, id);
     const byOutpoint = new Map(available.map((u) => [`${u.txid}:${u.vout}`, u]));
@@ -143,17 +178,21 @@ export class WithdrawalsService {
     });
     const summary = inspectPsbt(psbt, this.scripts.oracle(vault), network);
     const stamp = now.toISOString();
-    // With approvals required, nobody is asked to sign before they are in (ApprovalsService).
-    const state = policy.requiredApprovals > 0 ? 'awaiting_approval' : 'signing';
+    // With approvals required, nobody is asked to sign before they are in (ApprovalsService);
+    // with a tier's delay, not before it is over (WithdrawalDelaysService).
+    const state: 'awaiting_approval' | 'approved' | 'signing' = rule.required > 0 ? 'awaiting_approval' : stateOnceApproved(rule, delayStart(source.created, stamp), now);
     await manager.getRepository(WithdrawalEntity).insert({
       id, vaultId: vault.id, requestId: intent.requestId, state, intent: canonicalJson(intent), intentHash: hash,
-      proposalEnvelope: canonicalJson(envelope), proposedBy: envelope.signer, psbt, unsignedTxid: summary.unsignedTxid,
+      proposalEnvelope: canonicalJson(source.evidence), proposedBy: source.proposer, psbt, unsignedTxid: summary.unsignedTxid,
       fee: summary.fee.toString(), txid: null, txHex: null, createdAt: stamp, updatedAt: stamp,
     });
-    await this.audit.append(manager, { kind: 'withdrawal.proposed', actor: envelope.signer, subject: id, payload: { vaultId: vault.id, intentHash: hash }, evidence: envelope });
+    await this.audit.append(manager, { kind: source.audit.kind, actor: source.audit.actor, subject: id, payload: { vaultId: vault.id, intentHash: hash, ...source.audit.payload }, evidence: source.audit.evidence });
     await this.audit.append(manager, {
-      kind: state === 'signing' ? 'withdrawal.signing' : 'withdrawal.awaiting_approval', subject: id,
-      payload: { unsignedTxid: summary.unsignedTxid, fee: summary.fee.toString(), inputs: selection.inputs.map((c) => `${c.txid}:${c.vout}`), change: selection.change.toString(), requiredApprovals: policy.requiredApprovals },
+      kind: `withdrawal.${state}`, subject: id,
+      payload: {
+        unsignedTxid: summary.unsignedTxid, fee: summary.fee.toString(), inputs: selection.inputs.map((c) => `${c.txid}:${c.vout}`), change: selection.change.toString(),
+        requiredApprovals: rule.required, ...ruleDetails(rule, delayStart(source.created, stamp)),
+      },
     });
     return state;
   }

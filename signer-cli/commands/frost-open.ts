@@ -1,5 +1,6 @@
 /**
- * `frost open --name <vault> --threshold <t> --members <a,b,c> [policy options] [--expires-in
+ * `frost open --name <vault> --threshold <t> --members <a,b,c> [--approvals, --max-fee,
+ * --max-fee-rate | --policy-file <file>] [--expires-in
  * <hours>] [--yes] [--no-wait]`: propose a FROST key generation (issue 4, point 1). The params
  * are built here: a random setup id, this signer's network, the participants in the order
  * given (identity keys, resolved from member names through the coordinator's list but shown
@@ -15,26 +16,24 @@ import {
   FROST_SETUP_OPEN, newSetupId, parseFrostSetupParams, setupParamsHash, type FrostSetupOpen, type FrostSetupParams,
 } from '../../protocol/frost';
 import { identityFingerprint } from '../../protocol/identity';
-import { DEFAULT_POLICY, POLICY_VERSION, type VaultPolicy, vaultPolicySchema } from '../../protocol/policy';
+import type { VaultPolicy } from '../../protocol/policy';
 import type { CliContext } from '../context';
 import { memberViewSchema } from '../coordinator/views';
 import { confirmTakingPart, outcomeResult, reviewLines, runWithKeystore } from '../frost/frost-session';
 import { httpFrostRelay } from '../frost/relayed-frost-setup';
 import type { CommandResult } from '../output';
-import { parseArg, parseCount } from '../validate';
+import { parseCount } from '../validate';
+import { type PolicyOptions, policyFromOptions } from '../vault/policy-options';
 import { resolveMember } from './vault-create';
 
 /** A setup lives at most a week: long enough for keyholders in other time zones, short enough to die if forgotten. */
 const MAX_EXPIRY_HOURS = 168;
 const DEFAULT_EXPIRY_HOURS = '24';
 
-export interface FrostOpenOptions {
+export interface FrostOpenOptions extends PolicyOptions {
   name: string;
   threshold: string;
   members: string;
-  approvals?: string;
-  maxFee?: string;
-  maxFeeRate?: string;
   expiresIn?: string;
   yes?: boolean;
   /** false with --no-wait. */
@@ -58,13 +57,6 @@ export async function runFrostOpen(ctx: CliContext, options: FrostOpenOptions): 
   const n = parseCount(String(specs.length), '--members', 2, 15);
   const threshold = parseCount(options.threshold, '--threshold', 2, n);
   const ttlMs = parseHours(options.expiresIn ?? DEFAULT_EXPIRY_HOURS);
-  const policy: VaultPolicy = parseArg(vaultPolicySchema, {
-    version: POLICY_VERSION,
-    requiredApprovals: parseCount(options.approvals ?? String(DEFAULT_POLICY.requiredApprovals), '--approvals', 0, n - 1),
-    maxFeeSats: options.maxFee ?? DEFAULT_POLICY.maxFeeSats,
-    maxFeeRate: options.maxFeeRate ?? DEFAULT_POLICY.maxFeeRate,
-  }, '--approvals/--max-fee/--max-fee-rate');
-
   const all = await client.get('/api/v1/members', z.array(memberViewSchema));
   const members = specs.map((spec) => resolveMember(all, spec, '--members'));
   const keys = members.map((m) => m.identityKey);
@@ -74,6 +66,7 @@ export async function runFrostOpen(ctx: CliContext, options: FrostOpenOptions): 
   for (const m of members) {
     if (m.network !== pub.network) throw new ConclaveError('VALIDATION_FAILED', `--members ${m.name}: joined on ${m.network}, this signer runs on ${pub.network}`);
   }
+  const policy: VaultPolicy = policyFromOptions(options, keys, pub.network);
 
   const now = ctx.now();
   const setupId = newSetupId((length) => new Uint8Array(randomBytes(length)));

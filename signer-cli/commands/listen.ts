@@ -14,6 +14,10 @@
  * a listener whose session failed stays for the fresh round. For end-to-end tests only,
  * CONCLAVE_TEST_KILL_AT=<step> (a FrostSigningStep) makes the process SIGKILL itself right
  * after that durable step.
+ *
+ * Governed vaults (signer-cli/governance/follower.ts): their quorum-approved changes are synced
+ * on connect, on every `governance.*` push (with a notice to the keyholder) and before a
+ * withdrawal is verified, so a change that took effect is pinned before signing under it.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -25,6 +29,7 @@ import { rememberSeenHead } from '../audit/seen-heads';
 import { EventStream } from '../coordinator/event-stream';
 import { auditHeadEventSchema, withdrawalViewSchema, type WithdrawalViewParsed } from '../coordinator/views';
 import { type FrostSecretStore, withFrostSecrets } from '../frost/frost-files';
+import { GovernanceFollower } from '../governance/follower';
 import { NonceStore } from '../frost/nonce-store';
 import type { UnlockedKeystore } from '../keystore/keystore';
 import type { CommandResult } from '../output';
@@ -86,6 +91,8 @@ class Listener {
   private fail: (error: Error) => void = () => undefined;
   private readonly deps: SigningDeps;
   private readonly frostDeps: FrostSigningDeps;
+  /** Governed vaults: changes synced on connect, on every governance push and before each withdrawal, and told. */
+  private readonly governance: GovernanceFollower;
 
   constructor(
     private readonly ctx: CliContext,
@@ -114,6 +121,7 @@ class Listener {
       randomBytes: (n) => new Uint8Array(randomBytes(n)),
       checkpoint: testKillHook(),
     };
+    this.governance = new GovernanceFollower({ client, state: ctx.state, now: () => ctx.now() }, ctx.out, options.vault);
   }
 
   run(): Promise<CommandResult> {
@@ -123,6 +131,7 @@ class Listener {
       {
         onReady: (memberId) => {
           this.ctx.out.event({ event: 'connected', memberId, coordinator: this.client.baseUrl }, [`Connected to ${this.client.baseUrl} as member ${memberId}; waiting for signing requests.`]);
+          void this.governance.syncAll();
           void this.resume();
         },
         onEvent: (event) => this.onEvent(event),
@@ -142,6 +151,7 @@ class Listener {
     return done.finally(() => {
       this.stopping = true;
       stream.stop();
+      this.governance.stop();
       clearInterval(heartbeat);
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
@@ -170,6 +180,8 @@ class Listener {
       if (this.awaitingFrost.has(event.withdrawalId)) this.enqueue(event.withdrawalId, event.vaultId, true);
     } else if (event.kind === 'audit.head') {
       this.recordHead(event);
+    } else if ((event as { kind: string }).kind.startsWith('governance.')) {
+      this.governance.onEvent(event);
     }
   }
 
@@ -256,6 +268,8 @@ class Listener {
       if (this.options.vault !== undefined && withdrawal.vaultId !== this.options.vault) return;
       const key = contentKey(withdrawal);
       if (this.settled.has(key)) return;
+      // A change that took effect is pinned before anything is verified under the vault's rules.
+      await this.governance.beforeWithdrawal(withdrawal.vaultId);
       if (this.ctx.state.read().vaults.find((v) => v.vaultId === withdrawal.vaultId)?.kind === 'tr-frost') {
         await this.handleFrost(withdrawal, key);
         return;

@@ -20,6 +20,8 @@ import {
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
 import type { NetworkName } from '../../protocol/network';
+import { GOVERNED_POLICY_VERSION } from '../../protocol/policy';
+import { assertGovernedPolicy } from '../../protocol/policy-engine/vault-formation';
 import type { CliContext } from '../context';
 import type { CoordinatorClient } from '../coordinator/client';
 import { memberViewSchema, vaultViewSchema, type MemberViewParsed, type VaultViewParsed } from '../coordinator/views';
@@ -118,6 +120,11 @@ export async function runSetupFinish(ctx: CliContext, setupId: string): Promise<
   const own = opened.find((o) => o.member.identityKey === pub.identityKey);
   if (own === undefined || !sameKeyOrigin(own.accountKey, pub.accountKey)) {
     throw new ConclaveError('BSMS_KEY_NOT_IN_DESCRIPTOR', `setup ${setupId}: your own key record is not among the records`);
+  }
+
+  // A governed policy names its keyholders; now that their keys are known, they must be these.
+  if (policy.version === GOVERNED_POLICY_VERSION) {
+    assertGovernedPolicy(policy, opened.map((o) => o.member.identityKey), `setup ${setupId}`, pub.network, `setup ${setupId}: the governed policy given at "setup open" does not fit the keyholders whose records came in`);
   }
 
   const vault: MultisigVaultDescriptor = { kind: 'wsh-sortedmulti', network: pub.network, threshold: session.threshold, keys: opened.map((o) => o.accountKey) };

@@ -1,6 +1,6 @@
 /**
  * `setup open --name <n> --threshold <m> --keyholders <n> [--mode none|standard|extended]
- * [--expires-in <hours>] [policy options]`: start a vault setup by BIP129 (BSMS 1.0), with this
+ * [--expires-in <hours>] [--approvals, --max-fee, --max-fee-rate | --policy-file <file>]`: start a vault setup by BIP129 (BSMS 1.0), with this
  * signer playing BIP129's Coordinator. The token(s) are generated here from the OS CSPRNG, kept
  * in state.json and printed for the keyholder to hand out of band (BIP129 "Round 1"); the
  * coordinator gets only a setup.open statement without any token, and then this signer's own
@@ -12,26 +12,24 @@ import {
   createBsmsSession, MAX_SESSION_TTL_SECONDS, sealRecord, tokenToDecimal, tokenToMnemonic, type BsmsMode,
 } from '../../protocol/bsms';
 import { ConclaveError } from '../../protocol/errors';
-import { DEFAULT_POLICY, POLICY_VERSION, type VaultPolicy, vaultPolicySchema } from '../../protocol/policy';
+import type { VaultPolicy } from '../../protocol/policy';
 import type { CliContext } from '../context';
 import type { CommandResult } from '../output';
 import { setupViewSchema } from '../setup/relayed-setup';
 import { defaultDescription, groupedHex, ownKeyRecord, saveSession } from '../setup/session';
 import type { SetupSession } from '../state/state-file';
 import { parseArg, parseCount } from '../validate';
+import { type PolicyOptions, policyFromOptions } from '../vault/policy-options';
 
 export const SETUP_MODES: Record<string, BsmsMode> = { none: 'NO_ENCRYPTION', standard: 'STANDARD', extended: 'EXTENDED' };
 const DEFAULT_EXPIRY_HOURS = '24';
 
-export interface SetupOpenOptions {
+export interface SetupOpenOptions extends PolicyOptions {
   name: string;
   threshold: string;
   keyholders: string;
   mode?: string;
   expiresIn?: string;
-  approvals?: string;
-  maxFee?: string;
-  maxFeeRate?: string;
   description?: string;
 }
 
@@ -53,12 +51,8 @@ export async function runSetupOpen(ctx: CliContext, options: SetupOpenOptions): 
   const mode = SETUP_MODES[options.mode ?? 'standard'];
   if (mode === undefined) throw new ConclaveError('VALIDATION_FAILED', `--mode: one of ${Object.keys(SETUP_MODES).join(', ')}`);
   const ttlSeconds = parseHours(options.expiresIn ?? DEFAULT_EXPIRY_HOURS);
-  const policy: VaultPolicy = parseArg(vaultPolicySchema, {
-    version: POLICY_VERSION,
-    requiredApprovals: parseCount(options.approvals ?? String(DEFAULT_POLICY.requiredApprovals), '--approvals', 0, keyholders - 1),
-    maxFeeSats: options.maxFee ?? DEFAULT_POLICY.maxFeeSats,
-    maxFeeRate: options.maxFeeRate ?? DEFAULT_POLICY.maxFeeRate,
-  }, '--approvals/--max-fee/--max-fee-rate');
+  // Only the number of keyholders is known yet; `setup finish` checks the policy against their keys.
+  const policy: VaultPolicy = policyFromOptions(options, keyholders, pub.network);
   const description = options.description ?? defaultDescription(pub);
 
   // BIP129 "Encryption": one token for everyone, or in EXTENDED mode one per keyholder (this

@@ -1,12 +1,13 @@
 /**
- * `vault create --name <n> --threshold <m> --member <identityKey|name> ...`: build the vault
+ * `vault create --name <n> --threshold <m> --member <identityKey|name> ... [--approvals <n>
+ * --max-fee <sats> --max-fee-rate <sat/vB> | --policy-file <file>]`: build the vault
  * descriptor from the members' BIP48 account keys, in the order given, and propose it with a
- * vault.create envelope. Creating does not pin: every keyholder, the creator included, checks
+ * vault.create envelope, under a simple or a governed policy (vault/policy-options.ts). Creating does not pin: every keyholder, the creator included, checks
  * the vault with `vault pin` before using it.
  */
 import { z } from 'zod';
 import { MESSAGE_TYPES, vaultCreateSchema, type VaultCreate } from '../../protocol/api';
-import { DEFAULT_POLICY, POLICY_VERSION, type VaultPolicy, vaultPolicySchema } from '../../protocol/policy';
+import type { VaultPolicy } from '../../protocol/policy';
 import { deriveVaultScript, descriptorHash, formatVaultDescriptor, parseVaultDescriptor } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
@@ -15,15 +16,13 @@ import type { CliContext } from '../context';
 import { memberViewSchema, vaultViewSchema, type MemberViewParsed } from '../coordinator/views';
 import type { CommandResult } from '../output';
 import { parseArg, parseCount } from '../validate';
+import { type PolicyOptions, policyFromOptions } from '../vault/policy-options';
+import { policyLines } from '../vault/policy-text';
 import { describeAccountKey } from './whoami';
 
-export interface VaultCreateOptions {
+export interface VaultCreateOptions extends PolicyOptions {
   name: string;
   threshold: string;
-  /** Approvals required besides the proposer's (default 0: the signatures are the approvals). */
-  approvals?: string;
-  maxFee?: string;
-  maxFeeRate?: string;
   member: string[];
 }
 
@@ -45,12 +44,7 @@ export async function runVaultCreate(ctx: CliContext, options: VaultCreateOption
 
   const descriptor = formatVaultDescriptor({ kind: 'wsh-sortedmulti', network: pub.network, threshold, keys: members.map((m) => m.accountKey) });
   const parsed = parseVaultDescriptor(descriptor, pub.network);
-  const policy: VaultPolicy = parseArg(vaultPolicySchema, {
-    version: POLICY_VERSION,
-    requiredApprovals: parseCount(options.approvals ?? String(DEFAULT_POLICY.requiredApprovals), '--approvals', 0, specs.length - 1),
-    maxFeeSats: options.maxFee ?? DEFAULT_POLICY.maxFeeSats,
-    maxFeeRate: options.maxFeeRate ?? DEFAULT_POLICY.maxFeeRate,
-  }, '--approvals/--max-fee/--max-fee-rate');
+  const policy: VaultPolicy = policyFromOptions(options, keys, pub.network);
   const body: VaultCreate = parseArg(vaultCreateSchema, { name: options.name, network: pub.network, threshold, members: keys, descriptor, policy }, '--name');
   const envelope = await ctx.withKeystore(async (keystore) => keystore.signEnvelope(MESSAGE_TYPES.vaultCreate, body, { now: ctx.now() }));
   const { data: vault } = await client.post('/api/v1/vaults', envelope, vaultViewSchema);
@@ -82,6 +76,7 @@ export async function runVaultCreate(ctx: CliContext, options: VaultCreateOption
       `Created vault "${vault.name}" ${vault.id}: ${threshold} of ${members.length} on ${pub.network}.`,
       'Keyholders (compare each fingerprint with its owner out of band):',
       ...rows.flatMap((r) => [`  ${r.position + 1}. ${r.name}  ${r.fingerprint}`, `     ${describeAccountKey(r.accountKey)}`]),
+      ...policyLines(policy),
       `Descriptor:    ${descriptor}`,
       `First address: ${firstAddress}`,
       `Next: every keyholder runs "conclave-signer vault pin ${vault.id}".`,

@@ -20,6 +20,8 @@ import type { CommandResult } from '../output';
 import type { PinnedVault } from '../state/state-file';
 import { confirm } from '../terminal';
 import { checkVaultEvidence } from '../vault/evidence';
+import { checkPolicyFits } from '../vault/policy-fit';
+import { policyLines } from '../vault/policy-text';
 import { parseArg } from '../validate';
 import { describeAccountKey } from './whoami';
 
@@ -155,7 +157,7 @@ function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic
   // The policy hash is recomputed here; the one the coordinator shows is only compared with it.
   const pinnedPolicyHash = policyHash(vault.policy);
   if (pinnedPolicyHash !== vault.policyHash) throw mismatch(`its policy hash ${vault.policyHash} is not the hash of the policy it shows`);
-  if (vault.policy.requiredApprovals > descriptor.keys.length - 1) throw mismatch(`its policy requires ${vault.policy.requiredApprovals} approvals from ${descriptor.keys.length - 1} possible approvers`);
+  checkPolicyFits(vault.policy, identities, vaultId, pub.network);
   checkVaultEvidence(vault, descriptor, pub.network, now);
   const firstAddress = deriveVaultScript(descriptor, 0, 0).address;
   // Keyholders who confirmed before us must have derived the same first address; a view that says otherwise is lying somewhere.
@@ -184,7 +186,7 @@ function reviewText(pin: PinnedVault, vault: VaultViewParsed): string[] {
     ]),
     `Descriptor hash:       ${groups(pin.descriptorHash)}`,
     `First receive address: ${pin.firstAddress}`,
-    `Policy:                ${pin.policy.requiredApprovals} approval(s) besides the proposer; fee at most ${pin.policy.maxFeeSats} sat and ${pin.policy.maxFeeRate} sat/vB`,
+    ...policyLines(pin.policy),
     `Policy hash:           ${groups(pin.policyHash)}`,
     'All keyholders must see the same descriptor hash and first address (derived here, not taken from the coordinator).',
   ];

@@ -3,13 +3,12 @@
  * this signer's own verdict on it (the same verification `listen` runs before signing).
  */
 import { idSchema } from '../../protocol/api';
-import { verifyWithdrawalForSigning } from '../../protocol/intent';
 import type { CliContext } from '../context';
 import type { CommandResult } from '../output';
 import { reviewJson, reviewLines } from '../signing/review';
-import { fetchWithdrawal } from '../signing/sign-withdrawal';
+import { governedJson, governedReviewLines } from '../signing/governed-review';
+import { fetchWithdrawal, verifyPinnedWithdrawal } from '../signing/sign-withdrawal';
 import { parseArg } from '../validate';
-import { pinnedForSigning } from '../vault/pinned';
 
 export async function runWithdrawalShow(ctx: CliContext, withdrawalId: string): Promise<CommandResult> {
   parseArg(idSchema, withdrawalId, 'withdrawalId');
@@ -28,17 +27,12 @@ export async function runWithdrawalShow(ctx: CliContext, withdrawalId: string): 
     data.verification = null;
     text.push(`Vault ${w.vaultId} is not pinned here, so this signer cannot check the withdrawal.`);
   } else {
-    const verdict = verifyWithdrawalForSigning({
-      withdrawal: { id: w.id, intent: w.intent, intentHash: w.intentHash, proposal: w.proposal, psbt: w.psbt, approvals: w.approvals },
-      pinned: pinnedForSigning(pinned),
-      network: pinned.network,
-      now: ctx.now(),
-      // The entry for this withdrawal itself is no reason to doubt it.
-      journal: state.journal.filter((e) => e.withdrawalId !== w.id || e.intentHash !== w.intentHash),
-    });
+    // The entry for this withdrawal itself is no reason to doubt it.
+    const journal = state.journal.filter((e) => e.withdrawalId !== w.id || e.intentHash !== w.intentHash);
+    const verdict = verifyPinnedWithdrawal(w, pinned, ctx.now(), journal, state.coordinatorKey);
     if (verdict.ok) {
-      data.verification = { ok: true, summary: reviewJson(verdict.summary) };
-      text.push(...reviewLines(verdict.summary, pinned.name), 'Verification: passes this signer\'s checks.');
+      data.verification = { ok: true, summary: reviewJson(verdict.summary), ...(verdict.governed ? { policy: governedJson(verdict.governed) } : {}) };
+      text.push(...reviewLines(verdict.summary, pinned.name), ...governedReviewLines(verdict.governed, pinned, journal, ctx.now()), 'Verification: passes this signer\'s checks.');
     } else {
       data.verification = { ok: false, reasons: verdict.reasons };
       text.push('Verification: FAILS this signer\'s checks:', ...verdict.reasons.map((r) => `  - ${r}`));

@@ -4,8 +4,13 @@
  * stable code when it is one the coordinator may send (so scripts see e.g. INSUFFICIENT_FUNDS),
  * anything else is COORDINATOR_ERROR. Codes that only this signer may raise (keystore, pinning,
  * refusals) are never taken from the coordinator.
+ *
+ * Reads need a member's session (issue 5). The client asks without one first; when the
+ * coordinator answers AUTH_REQUIRED it signs in (a `session.open` envelope signed with the
+ * keystore's identity key, through `openSession`), keeps the session in memory only, and asks
+ * again; an expired session is renewed the same way. Public routes never cause a sign-in.
  */
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConclaveError, type ErrorCode, isErrorCode } from '../../protocol/errors';
 
 const REQUEST_TIMEOUT_MS = 20_000;
@@ -31,8 +36,16 @@ export function parseCoordinatorUrl(text: string): string {
 
 export interface PostResult<T> { status: number; data: T }
 
+/** Signs a `session.open` envelope for the coordinator whose key is given. */
+export type SessionOpener = (coordinatorKey: string) => Promise<unknown>;
+
+const sessionSchema = z.object({ token: z.string().min(16).max(200), expiresAt: z.string() });
+const infoSchema = z.object({ coordinatorKey: z.string().regex(/^[0-9a-f]{64}$/) });
+
 export class CoordinatorClient {
-  constructor(readonly baseUrl: string) {}
+  private session: string | null = null;
+
+  constructor(readonly baseUrl: string, private readonly openSession?: SessionOpener) {}
 
   /** ws(s)://host/ws for the event stream. */
   wsUrl(): string {
@@ -50,13 +63,35 @@ export class CoordinatorClient {
     return this.request('POST', path, body, schema);
   }
 
-  private async request<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S): Promise<PostResult<z.infer<S>>> {
+  /** Signs in now (the session is kept for later requests) and returns the session secret. */
+  async signIn(): Promise<string> {
+    if (this.openSession === undefined) throw new ConclaveError('AUTH_REQUIRED', 'coordinator: this request needs a member\'s session, and no keystore is at hand to sign in with');
+    const { coordinatorKey } = (await this.request('GET', '/api/v1/info', undefined, infoSchema, false)).data;
+    const envelope = await this.openSession(coordinatorKey);
+    this.session = (await this.request('POST', '/api/v1/auth/session', envelope, sessionSchema, false)).data.token;
+    return this.session;
+  }
+
+  private async request<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S, mayAuthenticate = true): Promise<PostResult<z.infer<S>>> {
+    try {
+      return await this.send(method, path, body, schema, mayAuthenticate ? this.session : null);
+    } catch (error) {
+      const needsSession = error instanceof ConclaveError && error.code === 'AUTH_REQUIRED' && (error.details?.coordinatorCode === 'AUTH_REQUIRED');
+      if (!mayAuthenticate || !needsSession || this.openSession === undefined) throw error;
+      this.session = null; // absent, expired or ended: sign in (again) and ask once more
+      return this.send(method, path, body, schema, await this.signIn());
+    }
+  }
+
+  private async send<S extends z.ZodType>(method: string, path: string, body: unknown, schema: S, session: string | null): Promise<PostResult<z.infer<S>>> {
     const where = `${method} ${path}`;
     let response: Response;
+    const headers: Record<string, string> = body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' };
+    if (session !== null) headers.authorization = `Bearer ${session}`;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: body === undefined ? { accept: 'application/json' } : { accept: 'application/json', 'content-type': 'application/json' },
+        headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });

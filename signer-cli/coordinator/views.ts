@@ -141,3 +141,32 @@ export const frostSigningViewSchema = z.object({
   sessions: z.array(frostSessionViewSchema),
 });
 export type FrostSigningViewParsed = z.infer<typeof frostSigningViewSchema>;
+
+/**
+ * A policy, membership or address-book change of a governed vault, as the coordinator keeps
+ * it (GET /api/v1/vaults/:id/changes[/:changeId]). Only the signed proposal and approvals are
+ * believed, and only after protocol/policy-engine applyChange verifies them against this
+ * signer's own pinned state; `status`, `effectiveAt` and the rest are the coordinator's opinion,
+ * shown beside the signer's own verdict.
+ */
+export const changeViewSchema = z.object({
+  changeId: hash256Schema,
+  op: z.string().max(40),
+  /** The coordinator's word; left unparsed here: the signed proposal is parsed strictly. */
+  change: z.unknown().optional(),
+  proposer: z.string().max(200).optional(),
+  /** The `governance.propose` envelope. */
+  proposal: z.unknown(),
+  /** Stored approval evidence (`governance.approve` envelopes); each is verified by applyChange. */
+  approvals: z.array(z.unknown()).max(100),
+  status: z.string().max(40),
+  effectiveAt: z.string().max(40).nullable().optional(),
+});
+export type ChangeViewParsed = z.infer<typeof changeViewSchema>;
+
+/** GET /api/v1/vaults/:id/policy: the coordinator's copy, only compared with what this signer pinned. */
+export const policyViewSchema = z.object({
+  vaultId: idSchema,
+  policyHash: hash256Schema,
+  parts: z.object({ policy: hash256Schema, members: hash256Schema, addressBook: hash256Schema }).nullable(),
+});

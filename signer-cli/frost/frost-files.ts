@@ -248,7 +248,8 @@ export async function withFrostSecrets<T>(ctx: CliContext, fn: (keystore: Unlock
   const keystore = unlockKeystore(ctx.home, passphrase);
   const secrets = new FrostSecretStore(ctx.home, keystore.identityKey, new SealingKey(passphrase, kdf, (n) => new Uint8Array(randomBytes(n))));
   try {
-    return await fn(keystore, secrets);
+    // Held by the context meanwhile, so a read that needs a REST session signs it in with this keystore.
+    return await ctx.holding(keystore, () => fn(keystore, secrets));
   } finally {
     secrets.wipe();
     keystore.wipe();

@@ -15,6 +15,8 @@ import { ensurePrivateDir } from '../files';
 import type { CommandResult } from '../output';
 import { FileLock } from '../state/file-lock';
 import { confirm, isInteractive } from '../terminal';
+import { checkPolicyFits } from '../vault/policy-fit';
+import { policyLines } from '../vault/policy-text';
 import { dkgStatePath, frostDir, sharePath, withFrostSecrets } from './frost-files';
 import { resumePoint, runFrostDkg, type FrostDkgOptions, type FrostDkgOutcome } from './dkg-runner';
 import type { FrostRelay, RelayedFrostSetup } from './relayed-frost-setup';
@@ -29,7 +31,7 @@ function groups(hex: string): string {
   return hex.toUpperCase().match(/.{1,4}/g)?.join(' ') ?? hex;
 }
 
-/** Refuses a setup this signer must not take part in: another network, or not a participant. */
+/** Refuses a setup this signer must not take part in: another network, not a participant, or a policy it could not pin. */
 export function checkSetupForSigner(setup: RelayedFrostSetup, pub: KeystorePublic): number {
   const { params } = setup;
   if (params.network !== pub.network) {
@@ -39,6 +41,9 @@ export function checkSetupForSigner(setup: RelayedFrostSetup, pub: KeystorePubli
   if (myIndex < 0) {
     throw new ConclaveError('NOT_A_MEMBER', `frost setup ${setup.setupId}: your identity key ${identityFingerprint(pub.identityKey)} is not one of its ${params.participants.length} participants`);
   }
+  // Checked before taking part, and again at the pin: a policy this signer would refuse to pin
+  // is better refused before any key exists. The vault has no id yet; the setup id stands in.
+  checkPolicyFits(params.vault.policy, params.participants.map((p) => p.identityKey), `setup ${setup.setupId}`, params.network);
   return myIndex;
 }
 
@@ -54,7 +59,7 @@ export function reviewLines(params: FrostSetupParams, opener: string, expiresAt:
     `  You are participant ${myIndex + 1} of ${n}.`,
     'Participants: compare EVERY identity fingerprint with its owner out of band (in person or by phone):',
     ...params.participants.map((p, i) => `  ${i + 1}. ${p.name ?? '(no name)'}${i === myIndex ? ' (you)' : ''}  ${identityFingerprint(p.identityKey)}`),
-    `Policy:      ${policy.requiredApprovals} approval(s) besides the proposer; fee at most ${policy.maxFeeSats} sat and ${policy.maxFeeRate} sat/vB`,
+    ...policyLines(policy),
     `Params hash: ${groups(paramsHash)}  (every participant must see the same)`,
   ];
 }

@@ -19,6 +19,7 @@ import { identityFingerprint } from '../../protocol/identity';
 import { networkParams, type NetworkName } from '../../protocol/network';
 import { policyHash } from '../../protocol/policy';
 import type { PinnedVault } from '../state/state-file';
+import { checkPolicyFits } from '../vault/policy-fit';
 import { encodeBaseKey, type FrostShareRecord } from './frost-files';
 import type { FrostVaultViewParsed, RelayedFrostSetup } from './relayed-frost-setup';
 
@@ -74,7 +75,8 @@ export function shareRecord(dkg: DkgState, result: DkgResult, confirmation: Conf
 /**
  * The pin for a FROST vault, after checking the coordinator's vault against this signer's own
  * result and the params every participant signed: descriptor (by hash), name, network,
- * threshold, policy and its hash, members in participant order. Throws PIN_MISMATCH.
+ * threshold, policy and its hash (and that the policy fits the participants: vault/policy-fit.ts),
+ * members in participant order. Throws PIN_MISMATCH.
  */
 export function frostPin(record: FrostShareRecord, setup: RelayedFrostSetup, vault: FrostVaultViewParsed, vaultId: string, myIndex: number, now: Date): PinnedVault {
   const mismatch = (what: string) => new ConclaveError('PIN_MISMATCH', `vault ${vaultId}: ${what}`, { vaultId, setupId: setup.setupId });
@@ -103,6 +105,7 @@ export function frostPin(record: FrostShareRecord, setup: RelayedFrostSetup, vau
   if (vault.members.length !== keys.length || vault.members.some((m, i) => m.identityKey !== keys[i])) {
     throw mismatch('its members are not the participants of the setup, in order');
   }
+  checkPolicyFits(params.vault.policy, keys, vaultId, network);
   return {
     vaultId,
     name: params.vault.name,

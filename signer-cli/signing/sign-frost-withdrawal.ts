@@ -26,13 +26,13 @@ import {
   checkSigningPackage, childSigningKey, commitNonces, commitmentHex, encodeSignatureShare, signShare,
 } from '../../protocol/frost';
 import type { TaprootKeySpend, WithdrawalSummary } from '../../protocol/intent';
-import type { CoordinatorClient } from '../coordinator/client';
 import { type FrostSessionViewParsed, type FrostSigningViewParsed, frostSigningViewSchema, type WithdrawalViewParsed } from '../coordinator/views';
 import { type FrostSecretStore, type LoadedFrostShare, loadFrostShare } from '../frost/frost-files';
 import type { NonceStore, StoredCommitment } from '../frost/nonce-store';
 import type { PinnedVault } from '../state/state-file';
+import { governedReviewLines } from './governed-review';
 import { reviewLines } from './review';
-import { journalSignature, markSubmitted, type SigningDeps, verifyPinnedWithdrawal } from './sign-withdrawal';
+import { journalSignature, markSubmitted, recheckUnderLock, type SigningDeps, type SigningTransport, verifyPinnedWithdrawal } from './sign-withdrawal';
 
 /** The durable steps, in order; `checkpoint` runs after each (tests crash there). */
 export type FrostSigningStep = 'commit-stored' | 'commit-sent' | 'journaled' | 'nonces-destroyed' | 'share-sent';
@@ -70,7 +70,7 @@ interface Job {
   ids: Ids;
 }
 
-export async function fetchFrostView(client: CoordinatorClient, withdrawalId: string): Promise<FrostSigningViewParsed> {
+export async function fetchFrostView(client: SigningTransport, withdrawalId: string): Promise<FrostSigningViewParsed> {
   const view = await client.get(`/api/v1/withdrawals/${withdrawalId}/frost`, frostSigningViewSchema);
   if (view.withdrawalId !== withdrawalId) {
     throw new ConclaveError('COORDINATOR_ERROR', `coordinator: asked for the FROST rounds of ${withdrawalId}, answered with ${view.withdrawalId}`);
@@ -88,7 +88,7 @@ export async function processFrostSigningRequest(deps: FrostSigningDeps, withdra
   const view = await fetchFrostView(deps.client, withdrawal.id);
   if (withdrawal.state !== 'signing') return finished(deps, withdrawal, view, me);
 
-  const verdict = verifyPinnedWithdrawal(withdrawal, pinned, deps.now(), current.journal);
+  const verdict = verifyPinnedWithdrawal(withdrawal, pinned, deps.now(), current.journal, current.coordinatorKey);
   if (!verdict.ok) return [{ status: 'refused', ...ids, reasons: verdict.reasons }];
   if (verdict.kind !== 'tr-frost') throw new ConclaveError('INTERNAL', `withdrawal ${withdrawal.id}: a FROST vault gave a ${verdict.kind} verdict`);
   verdict.keySpends.forEach((s, i) => {
@@ -116,7 +116,7 @@ export async function processFrostSigningRequest(deps: FrostSigningDeps, withdra
     const approvedBefore = records.some((r) => forThisTransaction(job, r))
       || current.journal.some((e) => e.withdrawalId === withdrawal.id && e.intentHash === withdrawal.intentHash && e.unsignedTxid === job.summary.unsignedTxid);
     if (!approvedBefore) {
-      const review = reviewLines(job.summary, pinned.name);
+      const review = [...reviewLines(job.summary, pinned.name), ...governedReviewLines(verdict.governed, pinned, current.journal, deps.now())];
       if (options.yes) deps.show(review);
       else if (!(await deps.confirm(review))) return [...outcomes, { status: 'declined', ...ids }];
     }
@@ -192,7 +192,7 @@ async function shareInSession(job: Job, session: FrostSessionViewParsed, record:
   try {
     for (const spend of keySpends) keys.push(childKey(share, spend));
     // Journal, then nonces spent on disk, and only then a share exists (invariants 4 and 9).
-    journalSignature(deps.state, job.journalRecord, withdrawal.vaultId, deps.now());
+    journalSignature(deps.state, job.journalRecord, withdrawal.vaultId, deps.now(), recheckUnderLock(withdrawal, deps.now()));
     deps.checkpoint?.('journaled');
     const nonces = deps.nonces.take(record.commitmentId, session.sessionId, deps.now());
     deps.checkpoint?.('nonces-destroyed');
@@ -206,7 +206,7 @@ async function shareInSession(job: Job, session: FrostSessionViewParsed, record:
     withdrawalId: withdrawal.id, sessionId: session.sessionId, intentHash: withdrawal.intentHash, unsignedTxid: job.summary.unsignedTxid,
     commitmentId: record.commitmentId, shares: shares.map((s, input) => ({ input, share: s })),
   };
-  const envelope = deps.keystore.signEnvelope(FROST_SIGN_MESSAGE_TYPES.share, body, { now: deps.now() });
+  const envelope = deps.keystore.signEnvelope(FROST_SIGN_MESSAGE_TYPES.share, body, { now: deps.now(), ttlSeconds: deps.envelopeTtlSeconds });
   const { data: after } = await deps.client.post(`/api/v1/withdrawals/${withdrawal.id}/frost/sessions/${session.sessionId}/shares`, envelope, frostSigningViewSchema);
   deps.checkpoint?.('share-sent');
   markSubmitted(deps.state, withdrawal.id, withdrawal.intentHash, deps.now());
@@ -253,7 +253,7 @@ async function sendCommit(job: Job, record: StoredCommitment): Promise<FrostSign
     withdrawalId: record.withdrawalId, vaultId: record.vaultId, intentHash: record.intentHash, unsignedTxid: record.unsignedTxid,
     commitmentId: record.commitmentId, inputs: record.commitments.map((c, input) => ({ input, hiding: c.hiding, binding: c.binding })),
   };
-  const envelope = deps.keystore.signEnvelope(FROST_SIGN_MESSAGE_TYPES.commit, body, { now: deps.now() });
+  const envelope = deps.keystore.signEnvelope(FROST_SIGN_MESSAGE_TYPES.commit, body, { now: deps.now(), ttlSeconds: deps.envelopeTtlSeconds });
   const { data } = await deps.client.post(`/api/v1/withdrawals/${withdrawal.id}/frost/commitments`, envelope, frostSigningViewSchema);
   if (data.withdrawalId !== withdrawal.id) throw new ConclaveError('COORDINATOR_ERROR', `coordinator: answered a commitment for ${withdrawal.id} with ${data.withdrawalId}`);
   deps.checkpoint?.('commit-sent');

@@ -23,6 +23,17 @@ export const STATE_FILE = 'state.json';
 const STATE_VERSION = 1;
 const LOCK_TIMEOUT_MS = 10_000;
 
+/** One change to a governed vault's pinned policy, as this signer applied it (its evidence stays at the coordinator). */
+const appliedChangeSchema = z.object({
+  changeId: hash256Schema,
+  op: z.string().max(40),
+  /** This signer's clock when it pinned the change. */
+  appliedAt: z.iso.datetime(),
+  /** When the change took effect: the later of the signed proposal and quorum times, plus its delay. */
+  effectiveAt: z.iso.datetime().nullable(),
+}).strict();
+export type AppliedChange = z.infer<typeof appliedChangeSchema>;
+
 const pinnedVaultSchema = z.object({
   vaultId: idSchema,
   name: z.string(),
@@ -57,6 +68,11 @@ const pinnedVaultSchema = z.object({
     identifier: z.string().regex(/^[0-9a-f]{64}$/),
     groupXpub: z.string(),
   }).strict().optional(),
+  /**
+   * Governed vaults (policy version 2): the quorum-approved changes this signer itself applied
+   * to `policy`, oldest first (signer-cli/governance/sync.ts); absent until the first one.
+   */
+  appliedChanges: z.array(appliedChangeSchema).optional(),
 }).strict().refine((v) => (v.kind === 'tr-frost') === (v.frost !== undefined), { message: 'a tr-frost vault pin carries its frost facts, and only it', path: ['frost'] });
 export type PinnedVault = z.infer<typeof pinnedVaultSchema>;
 
@@ -70,6 +86,13 @@ const journalEntrySchema = z.object({
   /** Fee (satoshis) and what the intent pays: a fee bump must pay more for the same (signing-journal.ts). */
   fee: z.string().regex(/^[0-9]{1,16}$/).optional(),
   paymentsHash: hash256Schema.optional(),
+  /**
+   * What the intent paid (sats) and to which addresses: velocity limits and address-book expiry
+   * count them (protocol/policy-engine/velocity.ts). Absent in entries written before them.
+   */
+  amountSats: z.string().regex(/^(0|[1-9][0-9]{0,17})$/).optional(),
+  destinations: z.array(z.string().min(1).max(100)).max(1000).optional(),
+  /** When this signer signed, by its own clock: velocity windows and delays are measured by it. */
   signedAt: z.iso.datetime(),
   /** Set once the coordinator accepted the signature; null means "signed, delivery pending". */
   submittedAt: z.iso.datetime().nullable(),

@@ -22,9 +22,10 @@ import {
 import { DEFAULT_POLICY } from '../../protocol/policy';
 import { type CliKeyholder, signer } from '../support/cli-vault';
 import { type CliResult, type Coordinator, runSigner, startCoordinator } from '../support/processes';
+import { memberFetch } from '../support/member-fetch';
 import { type TestDatabase, testDatabase } from '../support/test-database';
 import { FROST_ENV } from './frost-harness';
-import { DB_LABEL, mallory } from './harness';
+import { DB_LABEL, mallory, PASSPHRASE } from './harness';
 import { TamperingProxy } from './tampering-proxy';
 
 const rng = (n: number) => new Uint8Array(randomBytes(n));
@@ -72,7 +73,8 @@ describe(`FROST key generation behind a tampering coordinator (${DB_LABEL})`, ()
   }
 
   async function get<T = FrostSetupView>(path: string): Promise<T> {
-    return JSON.parse(await (await fetch(`${coordinator.url}${path}`)).text()) as T;
+    // Reads as bob, a participant (a member's session, server/auth).
+    return JSON.parse(await (await memberFetch(coordinator.url, join(root, 'bob'), path, PASSPHRASE)).text()) as T;
   }
 
   /** Polls the coordinator (directly) until the setup satisfies `done`. */

@@ -41,6 +41,7 @@ import { type CliKeyholder, signer } from '../support/cli-vault';
 import { fakeFundingTx } from '../support/funding-tx';
 import { type Coordinator, spawnSigner, startCoordinator } from '../support/processes';
 import { type TestDatabase, testDatabase } from '../support/test-database';
+import { memberFetch } from '../support/member-fetch';
 import { DESTINATION, ENV, Listener, PASSPHRASE } from './harness';
 import { TamperingProxy } from './tampering-proxy';
 
@@ -144,7 +145,8 @@ async function fund(stage: FrostStage, count: number, amount: bigint): Promise<v
 
 /** A request to the real coordinator, bypassing the proxies. */
 export async function call<T = unknown>(stage: FrostStage, method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${stage.coordinator.url}${path}`, {
+  // Reads as alice (a member's session, server/auth); a POST speaks for whoever signed its body.
+  const res = method === 'GET' ? await memberFetch(stage.coordinator.url, stage.keyholders.alice.home, path, PASSPHRASE) : await fetch(`${stage.coordinator.url}${path}`, {
     method, headers: body === undefined ? undefined : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body),
   });
   // Parsed here, not by fetch: canonical JSON refuses objects of another realm (fetch's, under jest).

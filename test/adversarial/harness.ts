@@ -26,6 +26,7 @@ import { decodeRawPsbtV0, encodeRawPsbtV0, fingerprintFromHex, type RawPsbt, typ
 import { unlockKeystore, type UnlockedKeystore } from '../../signer-cli/keystore/keystore';
 import { type CliKeyholder, signer } from '../support/cli-vault';
 import { fakeFundingTx } from '../support/funding-tx';
+import { memberFetch } from '../support/member-fetch';
 import { type Coordinator, runSigner, spawnSigner, startCoordinator } from '../support/processes';
 import { type TestDatabase, testDatabase } from '../support/test-database';
 import { testKeyholder } from '../support/test-keyholder';
@@ -150,7 +151,7 @@ async function post<T>(stage: Stage, path: string, body: unknown): Promise<T> {
 
 /** GET from the real coordinator, bypassing the proxy. */
 export async function direct<T>(stage: Stage, path: string): Promise<T> {
-  const res = await fetch(`${stage.coordinator.url}${path}`);
+  const res = await memberFetch(stage.coordinator.url, stage.keyholders.alice.home, path, PASSPHRASE);
   if (!res.ok) throw new Error(`GET ${path}: HTTP ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -320,7 +321,7 @@ export function pinnedVaults(who: CliKeyholder): string[] {
 
 /** Identity keys of the keyholders whose partial signatures the coordinator really holds for this withdrawal. */
 export async function signersAtCoordinator(stage: Stage, withdrawalId: string): Promise<string[]> {
-  const res = await fetch(`${stage.coordinator.url}/api/v1/withdrawals/${withdrawalId}`);
+  const res = await memberFetch(stage.coordinator.url, stage.keyholders.alice.home, `/api/v1/withdrawals/${withdrawalId}`, PASSPHRASE);
   if (res.status === 404) return [];
   return ((await res.json()) as WithdrawalView).signatures.map((s) => s.identityKey);
 }

@@ -7,7 +7,7 @@
  */
 import type { KeyOrigin, VaultView } from '../../protocol/api';
 import { deriveVaultScript, formatVaultDescriptor, parseVaultDescriptor } from '../../protocol/descriptor';
-import { type VaultPolicy, policyHash } from '../../protocol/policy';
+import { type SimplePolicy, type VaultPolicy, policyHash } from '../../protocol/policy';
 import { DB_LABEL, type Stage, closeStage, direct, formVault, mallory, openStage, pinnedVaults, run } from './harness';
 
 describe(`a signer behind a tampering coordinator refuses to pin a forged vault (${DB_LABEL})`, () => {
@@ -112,7 +112,7 @@ describe(`a signer behind a tampering coordinator refuses to pin a forged vault 
 
   it('refuses a policy that is not the one the creator signed (no approvals instead of one)', async () => {
     const error = await pinForged((view) => {
-      const weaker: VaultPolicy = { ...view.policy, requiredApprovals: 0 };
+      const weaker: VaultPolicy = { ...(view.policy as SimplePolicy), requiredApprovals: 0 };
       return { ...view, policy: weaker, policyHash: policyHash(weaker) };
     });
     expect(error.code).toBe('PIN_MISMATCH');

@@ -48,6 +48,9 @@ describe(`FROST key generation relay (${process.env.DATABASE_URL ? 'postgres' : 
       const joined = await coord.call('POST', '/api/v1/members', k.sign(MESSAGE_TYPES.memberJoin, { name: k.name, network: 'regtest', accountKey: k.accountKey }));
       expect(joined.status).toBe(201);
     }
+    // Reads need a member's session (server/auth): the first participant reads.
+    coord.actAs(holders[0]!);
+    await coord.sessionFor(holders[0]!);
   });
   afterEach(async () => {
     clock.now = realNow;
@@ -240,7 +243,9 @@ describe(`FROST key generation relay (${process.env.DATABASE_URL ? 'postgres' : 
     const badPackage = signDkgMessage(DKG_MESSAGE_TYPES.round1, tampered.body, ctxOf(carol));
     await expectRefused(post(params.setupId, 'round1', badPackage), 422, 'FROST_DKG_PACKAGE_INVALID');
     await expectRefused(post(params.setupId, 'round1', { ...c.round1!, type: 'frost.dkg.confirm' }), 400, 'FROST_DKG_MESSAGE_INVALID');
-    await expectRefused(post(params.setupId, 'round1', { junk: 1 }), 400, 'FROST_DKG_MESSAGE_INVALID');
+    // A body that names no sender: refused at the gate without a session, by the relay with one (server/auth).
+    await expectRefused(post(params.setupId, 'round1', { junk: 1 }), 401, 'AUTH_REQUIRED');
+    await expectRefused(coord.call<Reply>('POST', `/api/v1/frost-setups/${params.setupId}/round1`, { junk: 1 }, { as: holders[0]! }), 400, 'FROST_DKG_MESSAGE_INVALID');
 
     // Round 2 before round 1 is complete: alice has all three packages, the coordinator does not.
     const all = participants.map((p) => p.round1!);
@@ -262,7 +267,8 @@ describe(`FROST key generation relay (${process.env.DATABASE_URL ? 'postgres' : 
     const inRound2 = await counts();
     const [toBob, toCarol] = early.round2Messages as [Round2Message, Round2Message];
     for (const messages of [[toBob], [toBob, toBob], [toBob, toCarol, toCarol], []]) {
-      const res = await post(params.setupId, 'round2', { messages });
+      // An empty list names no sender: alice's session says who asks (server/auth).
+      const res = await coord.call<Reply>('POST', `/api/v1/frost-setups/${params.setupId}/round2`, { messages }, { as: alice });
       expect([res.status, res.body.error.code]).toEqual(messages.length === 0 ? [400, 'VALIDATION_FAILED'] : [400, 'FROST_SETUP_ROUND2_INVALID']);
     }
     const bobs = dkgRound2(b.state!, all, ctxOf(bob));
@@ -372,7 +378,8 @@ describe(`FROST key generation relay (${process.env.DATABASE_URL ? 'postgres' : 
     const before = await counts();
     await expectRefused(post(params.setupId, 'round1', b.round1), 409, 'FROST_SETUP_EXPIRED');
     await expectRefused(post(params.setupId, 'round1', a.round1), 409, 'FROST_SETUP_EXPIRED');
-    await expectRefused(post(params.setupId, 'round2', { messages: [] }), 409, 'FROST_SETUP_EXPIRED');
+    // No message names a sender: the participant's session says who asks (server/auth).
+    await expectRefused(coord.call<Reply>('POST', `/api/v1/frost-setups/${params.setupId}/round2`, { messages: [] }, { as: trio[0]! }), 409, 'FROST_SETUP_EXPIRED');
     expect(await counts()).toEqual(before);
     expect((await view(params.setupId)).state).toBe('expired');
   });

@@ -42,6 +42,9 @@ describe('BSMS setup relay', () => {
       const joined = await coord.call('POST', '/api/v1/members', k.sign(MESSAGE_TYPES.memberJoin, { name: k.name, network: 'regtest', accountKey: k.accountKey }));
       expect(joined.status).toBe(201);
     }
+    // Reads need a member's session (server/auth): alice reads.
+    coord.actAs(alice);
+    await coord.sessionFor(alice);
   });
   afterEach(async () => {
     clock.now = realNow;

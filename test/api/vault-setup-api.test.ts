@@ -21,7 +21,13 @@ async function counts(coord: RunningCoordinator) {
 
 describe('coordinator basics', () => {
   let coord: RunningCoordinator;
-  beforeAll(async () => (coord = await startInProcessCoordinator()));
+  beforeAll(async () => {
+    coord = await startInProcessCoordinator();
+    // Reads need a member's session (server/auth): one member joins and reads.
+    const [alice] = threeKeyholders();
+    await coord.call('POST', '/api/v1/members', alice!.sign(MESSAGE_TYPES.memberJoin, { name: alice!.name, network: 'regtest', accountKey: alice!.accountKey }));
+    coord.actAs(alice!);
+  });
   afterAll(async () => coord.close());
 
   it('answers /health with the database state and /api/v1/info with the network', async () => {
@@ -63,7 +69,7 @@ describe('members and vaults', () => {
 
   it('lists members with the fingerprints keyholders compare out of band', async () => {
     await join(keyholders[0]!);
-    const members = await coord.call<MemberView[]>('GET', '/api/v1/members');
+    const members = await coord.call<MemberView[]>('GET', '/api/v1/members', undefined, { as: keyholders[0]! });
     expect(members.body).toEqual([expect.objectContaining({ name: 'alice', identityKey: keyholders[0]!.identityKey, fingerprint: expect.stringMatching(/^([0-9A-F]{4} ){9}[0-9A-F]{4}$/) })]);
   });
 

@@ -19,9 +19,13 @@
  * after the last entry served answers; once none is left, the last one served again. So
  * getrawtransaction of 1123…dd answers "2 confirmations", then "back in the mempool" (the
  * recorded reorg). `seek()` jumps to a point of the recording.
+ *
+ * With the `node` option (core-node.ts) the methods it scripts are answered from a simulated
+ * chain instead, in the recorded shapes; faults and every check above still apply.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
+import type { CoreNodeAnswerer } from './core-node';
 import { type Fault, type ArmedFault, TestHttpServer, applyFault, readBody } from './http-test-server';
 
 export interface TranscriptEntry {
@@ -53,6 +57,8 @@ export type CoreFault =
 export interface CoreRpcServerOptions {
   user?: string;
   password?: string;
+  /** Answers the methods it scripts from a simulated chain (core-node.ts); the rest replay the transcript. */
+  node?: CoreNodeAnswerer;
 }
 
 const ENVELOPE_KEYS = new Set(['jsonrpc', 'id', 'method', 'params']);
@@ -71,10 +77,12 @@ export class CoreRpcServer {
   private http!: TestHttpServer;
   user: string;
   password: string;
+  private readonly node: CoreNodeAnswerer | undefined;
 
   private constructor(private readonly transcript: CoreTranscript, options: CoreRpcServerOptions) {
     this.user = options.user ?? '__cookie__';
     this.password = options.password ?? 'c0ffee';
+    this.node = options.node;
   }
 
   static async start(transcript: CoreTranscript, options: CoreRpcServerOptions = {}): Promise<CoreRpcServer> {
@@ -179,6 +187,12 @@ export class CoreRpcServer {
       } else {
         applyFault(res, fault);
       }
+      return;
+    }
+
+    const scripted = this.node?.(method, Array.isArray(params) ? params : []);
+    if (scripted) {
+      json(scripted.status, { result: scripted.result ?? null, error: scripted.error ?? null, id });
       return;
     }
 

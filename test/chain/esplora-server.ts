@@ -64,6 +64,12 @@ export class EsploraServer {
   private http!: TestHttpServer;
   /** Runs before each answer (e.g. to mine a block between two requests of one call). */
   beforeAnswer: ((route: Route | null) => void) | null = null;
+  /**
+   * The node behind the server, for a scripted chain (esplora-sim.ts): POST /tx hands it the
+   * transaction, and it answers null (taken; the state now holds it) or the refusal text electrs
+   * would relay (electrsRefusal).
+   */
+  submit: ((hex: string) => string | null) | null = null;
 
   private constructor(readonly state: EsploraChainState) {}
 
@@ -190,6 +196,8 @@ export class EsploraServer {
         if (refusal !== undefined) return text(400, refusal);
         const known = this.state.txs.get(txid);
         if (known && known.blockHeight !== null) return text(400, electrsRefusal(-27, 'Transaction outputs already in utxo set'));
+        const nodeRefusal = this.submit?.(body) ?? null;
+        if (nodeRefusal !== null) return text(400, nodeRefusal);
         if (!known) this.state.txs.set(txid, { hex: body.toLowerCase(), blockHeight: null });
         // Like Core behind it: a transaction already in the mempool is answered with its txid again.
         return text(200, txid);

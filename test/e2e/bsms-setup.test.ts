@@ -15,6 +15,7 @@ import { formatKeyRecord, keyRecordKey, openRecord } from '../../protocol/bsms';
 import { type CliKeyholder, type CliVault, depositToFirstAddress, signer } from '../support/cli-vault';
 import { type CliResult, type Coordinator, runSigner, spawnSigner, startCoordinator } from '../support/processes';
 import { type TestDatabase, testDatabase } from '../support/test-database';
+import { memberFetch } from '../support/member-fetch';
 
 const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 const ENV = { CONCLAVE_PASSPHRASE: 'e2e passphrase', CONCLAVE_TEST_FAST_KDF: '1' };
@@ -54,8 +55,8 @@ describe(`vault setup by BIP129 with real processes (${process.env.DATABASE_URL 
 
   const cli = (k: CliKeyholder, args: string[]) => signer(k.home, args, ENV);
   const refused = async (k: CliKeyholder, args: string[]) => errorOf(await runSigner(k.home, ['--json', ...args], ENV));
-  const setupView = async (id: string) => (await fetch(`${coordinator.url}/api/v1/setups/${id}`)).json() as Promise<Json & { keyRecords: unknown[]; status: string }>;
-  const vaultView = async (id: string) => (await fetch(`${coordinator.url}/api/v1/vaults/${id}`)).json() as Promise<Json & { status: string; descriptor: string }>;
+  const setupView = async (id: string) => (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/setups/${id}`)).json() as Promise<Json & { keyRecords: unknown[]; status: string }>;
+  const vaultView = async (id: string) => (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/vaults/${id}`)).json() as Promise<Json & { status: string; descriptor: string }>;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'conclave-e2e-bsms-'));
@@ -140,7 +141,7 @@ describe(`vault setup by BIP129 with real processes (${process.env.DATABASE_URL 
     // Encryption means something against the relay: neither keys nor the token are readable there.
     const view = JSON.stringify(await setupView(setupId));
     const stored = await dumpTables(db, ['setups', 'setup_key_records']);
-    const setupEvents = JSON.stringify((await (await fetch(`${coordinator.url}/api/v1/audit?subject=${setupId}`)).json() as Array<{ kind: string }>));
+    const setupEvents = JSON.stringify((await (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/audit?subject=${setupId}`)).json() as Array<{ kind: string }>));
     for (const haystack of [view, stored, setupEvents]) {
       expect(haystack).not.toMatch(/[xt]pub[1-9A-HJ-NP-Za-km-z]{100,}/);
       for (const k of keyholders) expect(haystack).not.toContain(k.xpub);
@@ -152,7 +153,7 @@ describe(`vault setup by BIP129 with real processes (${process.env.DATABASE_URL 
       expect(haystack).not.toContain(shared!.token);
       expect(haystack).not.toMatch(/[xt]prv[1-9A-HJ-NP-Za-km-z]{100,}/);
     }
-    expect(await (await fetch(`${coordinator.url}/api/v1/audit/verify`)).json()).toMatchObject({ valid: true });
+    expect(await (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/audit/verify`)).json()).toMatchObject({ valid: true });
   });
 
   it('refuses an expired setup, by the signer\u2019s clock and by the coordinator\u2019s', async () => {

@@ -13,6 +13,7 @@ import { hexToBytes } from '@noble/hashes/utils.js';
 import { depositToFirstAddress, setUpCliVault, signer } from '../support/cli-vault';
 import { type Coordinator, runSigner, spawnSigner, startCoordinator } from '../support/processes';
 import { type TestDatabase, testDatabase } from '../support/test-database';
+import { memberFetch } from '../support/member-fetch';
 
 const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 const ENV = { CONCLAVE_PASSPHRASE: 'e2e passphrase', CONCLAVE_TEST_FAST_KDF: '1' };
@@ -43,7 +44,7 @@ describe(`fee bump (RBF) with real processes (${process.env.DATABASE_URL ? 'post
   const signOnce = (homes: string[]) => Promise.all(homes.map((home) => new Promise<number | null>((resolve) => {
     spawnSigner(home, ['--json', 'listen', '--yes', '--exit-after', '1'], ENV).on('exit', resolve);
   })));
-  const transaction = async (id: string) => (await (await fetch(`${coordinator.url}/api/v1/withdrawals/${id}/transaction`)).json()) as { hex: string };
+  const transaction = async (id: string) => (await (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/withdrawals/${id}/transaction`)).json()) as { hex: string };
 
   it('replaces an exported withdrawal\'s transaction with one that pays more fee from the same coin, approved and signed again', async () => {
     const vault = await setUpCliVault({ root, coordinatorUrl: coordinator.url, env: ENV, createArgs: ['--approvals', '1'] });
@@ -93,7 +94,7 @@ describe(`fee bump (RBF) with real processes (${process.env.DATABASE_URL ? 'post
     // A second bump needs a still higher rate; the audit log verifies, for the coordinator and for a signer.
     const stale = await runSigner(alice.home, ['--json', 'withdrawal', 'bump', id, '--fee-rate', '8'], ENV);
     expect(JSON.parse(stale.stdout.trim()).error.code).toBe('FEE_BUMP_INVALID');
-    expect(await (await fetch(`${coordinator.url}/api/v1/audit/verify`)).json()).toMatchObject({ valid: true });
+    expect(await (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/audit/verify`)).json()).toMatchObject({ valid: true });
     expect(await signer(carol.home, ['audit', 'verify'], ENV)).toMatchObject({ valid: true });
   });
 

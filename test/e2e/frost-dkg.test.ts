@@ -20,6 +20,7 @@ import { StateStore } from '../../signer-cli/state/state-file';
 import { type CliKeyholder, signer } from '../support/cli-vault';
 import { type CliResult, type Coordinator, runSigner, spawnSigner, startCoordinator } from '../support/processes';
 import { type TestDatabase, testDatabase } from '../support/test-database';
+import { memberFetch } from '../support/member-fetch';
 
 const PASSPHRASE = 'e2e passphrase';
 const ENV = { CONCLAVE_PASSPHRASE: PASSPHRASE, CONCLAVE_TEST_FAST_KDF: '1', CONCLAVE_FROST_POLL_MS: '100' };
@@ -55,7 +56,7 @@ describe(`FROST key generation with real processes (${process.env.DATABASE_URL ?
   let carol: CliKeyholder;
   let keyholders: CliKeyholder[];
 
-  const setupView = async (id: string) => (await fetch(`${coordinator.url}/api/v1/frost-setups/${id}`)).json() as Promise<SetupView>;
+  const setupView = async (id: string) => (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/frost-setups/${id}`)).json() as Promise<SetupView>;
   const frostJoin = (k: CliKeyholder, setupId: string) => runSigner(k.home, ['--json', 'frost', 'join', setupId, '--yes'], ENV);
   const open = async (name: string) => {
     const opened = only(await runSigner(alice.home, ['--json', 'frost', 'open', '--name', name, '--threshold', '2', '--members', 'alice,bob,carol', '--yes', '--no-wait'], ENV), 'frost open');
@@ -100,7 +101,7 @@ describe(`FROST key generation with real processes (${process.env.DATABASE_URL ?
     expect(String(done[0]!.firstAddress)).toMatch(/^bcrt1p/);
 
     // The coordinator's vault is the same, active at once (the certificate holds every keyholder's signature).
-    const vault = await (await fetch(`${coordinator.url}/api/v1/vaults/${vaultId}`)).json() as Json;
+    const vault = await (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/vaults/${vaultId}`)).json() as Json;
     expect(vault).toMatchObject({ id: vaultId, descriptor: done[0]!.descriptor, threshold: 2, status: 'active' });
     expect((await setupView(setupId))).toMatchObject({ state: 'complete', vaultId });
 
@@ -129,7 +130,7 @@ describe(`FROST key generation with real processes (${process.env.DATABASE_URL ?
     for (const haystack of everything) {
       for (const share of shares) expect(haystack).not.toContain(share);
     }
-    expect(await (await fetch(`${coordinator.url}/api/v1/audit/verify`)).json()).toMatchObject({ valid: true });
+    expect(await (await memberFetch(coordinator.url, join(root, 'alice'), `/api/v1/audit/verify`)).json()).toMatchObject({ valid: true });
   });
 
   it('a signer killed after its round-1 message went out resumes from its sealed state, and the DKG completes', async () => {

@@ -31,6 +31,7 @@ import { type CliKeyholder, signer } from '../support/cli-vault';
 import { fakeFundingTx } from '../support/funding-tx';
 import { type CliResult, type Coordinator, runSigner, spawnSigner, startCoordinator } from '../support/processes';
 import { type TestDatabase, testDatabase } from '../support/test-database';
+import { memberFetch } from '../support/member-fetch';
 
 const PASSPHRASE = 'e2e passphrase';
 const ENV = { CONCLAVE_PASSPHRASE: PASSPHRASE, CONCLAVE_TEST_FAST_KDF: '1', CONCLAVE_FROST_POLL_MS: '100' };
@@ -81,7 +82,7 @@ describe(`FROST withdrawals with real processes (${process.env.DATABASE_URL ? 'p
   const nonceSecrets: string[] = [];
   const withdrawalIds: string[] = [];
 
-  const api = async <T>(path: string) => (await fetch(`${coordinator.url}${path}`)).json() as Promise<T>;
+  const api = async <T>(path: string) => (await memberFetch(coordinator.url, join(root, 'alice'), `${path}`)).json() as Promise<T>;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'conclave-e2e-frost-sign-'));

@@ -15,6 +15,7 @@ import { testDatabase, type TestDatabase } from '../support/test-database';
 import { TRANSCRIPT_MNEMONICS } from '../support/test-keyholder';
 import { verifyFinalTransaction } from '../demo/verify-final-tx';
 import { readVectorJson, vectorsDir } from '../vectors/locate';
+import { memberFetch } from '../support/member-fetch';
 
 const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 const ENV = { CONCLAVE_PASSPHRASE: 'e2e passphrase', CONCLAVE_TEST_FAST_KDF: '1' };
@@ -75,7 +76,7 @@ describe(`2-of-3 withdrawal with real processes (${process.env.DATABASE_URL ? 'p
       vault: { threshold: 2, xpubs: vault.keyholders.map((k) => k.xpub), changeIndex: 0 },
     });
     expect(findings.filter((f) => !f.startsWith('ok'))).toEqual([]);
-    const audit = await (await fetch(`${coordinator.url}/api/v1/audit/verify`)).json() as { valid: boolean; count: number };
+    const audit = await (await memberFetch(coordinator.url, vault.keyholders[0]!.home, `/api/v1/audit/verify`)).json() as { valid: boolean; count: number };
     expect(audit).toMatchObject({ valid: true });
 
     // Invariant 1: nothing secret reached the coordinator, in any table or log line.

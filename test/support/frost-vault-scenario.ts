@@ -47,7 +47,7 @@ export function frostKeyholders(names: string[], seed: string): TestKeyholder[] 
 }
 
 /** Whatever answers the coordinator's REST API: an in-process coordinator, or a process over fetch (bench). */
-export type CoordinatorApi = Pick<RunningCoordinator, 'call'>;
+export type CoordinatorApi = Pick<RunningCoordinator, 'call'> & Partial<Pick<RunningCoordinator, 'actAs' | 'actor' | 'sessionFor'>>;
 
 /** Members join, then a t-of-n DKG runs over the coordinator's relay into an active tr-frost vault. */
 export async function setupFrostVault(coord: CoordinatorApi, holders: TestKeyholder[], threshold = 2, policy: VaultPolicy = DEFAULT_POLICY): Promise<FrostVaultScenario> {
@@ -59,6 +59,11 @@ export async function joinMembers(coord: CoordinatorApi, holders: TestKeyholder[
   for (const k of holders) {
     const joined = await coord.call('POST', '/api/v1/members', k.sign(MESSAGE_TYPES.memberJoin, { name: k.name, network: 'regtest', accountKey: k.accountKey }));
     if (joined.status !== 201) throw new Error(`join failed: ${JSON.stringify(joined.body)}`);
+  }
+  // Reads need a member's session (server/auth): the first holder reads unless the test chose someone.
+  if (coord.actAs && coord.sessionFor && coord.actor === null) {
+    coord.actAs(holders[0]!);
+    await coord.sessionFor(holders[0]!);
   }
 }
 

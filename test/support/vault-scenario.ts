@@ -22,6 +22,11 @@ export async function setupVault(coord: RunningCoordinator, keyholders: TestKeyh
     const joined = await coord.call('POST', '/api/v1/members', k.sign(MESSAGE_TYPES.memberJoin, { name: k.name, network: 'regtest', accountKey: k.accountKey }));
     if (joined.status !== 201) throw new Error(`join failed: ${JSON.stringify(joined.body)}`);
   }
+  // Reads need a member's session: the first keyholder reads unless the test chose someone.
+  if (coord.actor === null) {
+    coord.actAs(keyholders[0]!);
+    await coord.sessionFor(keyholders[0]!); // now, so that no later step of the test opens it
+  }
   const descriptor = formatVaultDescriptor({ kind: 'wsh-sortedmulti', network: 'regtest', threshold, keys: keyholders.map((k) => k.accountKey) });
   const created = await coord.call<VaultView>('POST', '/api/v1/vaults', keyholders[0]!.sign(MESSAGE_TYPES.vaultCreate, {
     name: 'treasury', network: 'regtest', threshold, members: keyholders.map((k) => k.identityKey), descriptor, policy,

@@ -1,0 +1,22 @@
+/**
+ * Who proposed a withdrawal and the evidence of it: a member's signed `withdrawal.propose`
+ * envelope, or, for a proposal through an API token (server/auth/token-proposals.service.ts),
+ * the token-proposal evidence (protocol/auth/access.ts) whose proposer is the granting member
+ * and whose audit statement is the coordinator's own signed `withdrawal.propose-by-token`.
+ */
+import type { WithdrawalIntent } from '../../protocol/api';
+import type { Envelope } from '../../protocol/envelope';
+
+export interface ProposalSource {
+  /** Identity key of the member the policy judges as proposer. */
+  proposer: string;
+  /** The signed proposal time. */
+  created: string;
+  /** Stored as the withdrawal's `proposal`, which signers re-verify. */
+  evidence: unknown;
+  audit: { kind: 'withdrawal.proposed' | 'withdrawal.proposed-by-token'; actor: string; evidence: unknown; payload?: Record<string, unknown> };
+}
+
+export function envelopeProposal(envelope: Envelope<WithdrawalIntent>): ProposalSource {
+  return { proposer: envelope.signer, created: envelope.created, evidence: envelope, audit: { kind: 'withdrawal.proposed', actor: envelope.signer, evidence: envelope } };
+}
