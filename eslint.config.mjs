@@ -1,5 +1,6 @@
 // ESLint enforces the trust boundaries of the layout (DESIGN.md, "Components and layout"):
-// server/ and signer-cli/ never import each other, and protocol/ stays pure.
+// server/ and signer-cli/ never import each other, protocol/ stays pure, and the browser app
+// (web/) imports only protocol/.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -45,6 +46,20 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [
         { group: ['**/signer-cli/**', '**/signer-cli'], message: 'server/ must never import signer-cli/.' },
       ] }],
+    },
+  },
+  {
+    // The web app runs in browsers: it may import pure protocol/ code (so it computes what
+    // signers compute), never server/ or signer-cli/, nor Node's I/O modules.
+    files: ['web/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: nodeIoModules.map((name) => ({ name, message: 'web/ runs in the browser: no Node I/O modules.' })),
+        patterns: [
+          { group: ['**/server/**', '**/server', '**/signer-cli/**', '**/signer-cli', '@nestjs/*', 'node:*'], message: 'web/ imports only protocol/ and browser code, never server/ or signer-cli/.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'web/ runs in the browser.' }, { name: 'require', message: 'web/ is bundled ESM.' }],
     },
   },
   {

@@ -43,6 +43,9 @@ export const MESSAGE_TYPES = {
   tokenRevoke: 'token.revoke',
   /** Signed by the coordinator's key: a withdrawal proposed through a member's API token. */
   withdrawalProposeByToken: 'withdrawal.propose-by-token',
+  /** An administrator registers a webhook endpoint (body: protocol/webhooks.ts webhookCreateSchema). */
+  webhookCreate: 'webhook.create',
+  webhookDisable: 'webhook.disable',
 } as const;
 
 /** A BIP48 account key with its origin, as it appears in a descriptor `[fp/path]xpub`. */

@@ -160,6 +160,12 @@ export const ERROR_CATALOG = {
   CHAIN_REQUEST_REFUSED: { status: 502, summary: 'The chain backend refused a request with an error of its own (details carry its code and message)' },
   CHAIN_WRONG_NETWORK: { status: 502, summary: 'The chain backend is on another network than the coordinator is configured for' },
   TX_REJECTED: { status: 422, summary: 'The node refused the transaction; details.reason is its reject reason (e.g. min relay fee not met)' },
+  // Webhooks (server/webhooks): endpoints registered by administrators
+  WEBHOOK_URL_INVALID: { status: 400, summary: 'A webhook URL is not an absolute http(s) URL, carries a user name or password, or has a fragment' },
+  WEBHOOK_URL_PRIVATE: { status: 422, summary: 'A webhook URL points at a loopback, private or link-local address, which this coordinator refuses (CONCLAVE_WEBHOOK_ALLOW_PRIVATE=false)' },
+  WEBHOOK_NOT_ADMIN: { status: 403, summary: 'The signer does not administer every vault the webhook names (admins of a governed vault; keyholders of a simple one), or administers none' },
+  WEBHOOK_NOT_FOUND: { status: 404, summary: 'No such webhook endpoint (or none the caller may see)' },
+  WEBHOOK_DISABLED: { status: 409, summary: 'The webhook endpoint is already disabled' },
   // Server side
   DATABASE_UNAVAILABLE: { status: 503, summary: 'The database cannot be reached' },
   CONFIG_INVALID: { status: 500, summary: 'The configuration is not valid' },

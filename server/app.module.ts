@@ -30,6 +30,8 @@ import { FrostSigningService } from './frost-signing/frost-signing.service';
 import { FrostVaultKeys } from './frost-signing/frost-vault-keys';
 import { FrostSetupsModule } from './frost-setups/frost-setups.module';
 import { GovernanceModule } from './governance/governance.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
+import { WebModule } from './web/web.module';
 import { HealthController } from './health/health.controller';
 import { MembersController } from './members/members.controller';
 import { MembersService } from './members/members.service';
@@ -61,7 +63,7 @@ export class AppModule {
       module: AppModule,
       // Global, so that feature modules (FrostSetupsModule) share these very instances.
       global: true,
-      imports: [{ module: ConfigHolder, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] }, DatabaseModule, FrostSetupsModule, GovernanceModule],
+      imports: [{ module: ConfigHolder, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] }, DatabaseModule, FrostSetupsModule, GovernanceModule, WebhooksModule, WebModule],
       controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController, SetupsController, FrostSigningController,
         AuthController, TokensController, TokenProposalsController],
       providers: [
@@ -76,7 +78,7 @@ export class AppModule {
         RoleDirectory, SessionsService, TokensService, PasskeysService, TokenProposalsService, { provide: APP_GUARD, useClass: AccessGuard },
         { provide: CoordinatorIdentity, inject: [APP_CONFIG], useFactory: (c: AppConfig) => CoordinatorIdentity.open(c.serverKeyFile) },
       ],
-      exports: [Clock, Random, EnvelopeVerifier, StatementVerifier, AuditService, VaultScripts, VaultsRepository, SignerHub],
+      exports: [Clock, Random, EnvelopeVerifier, StatementVerifier, AuditService, VaultScripts, VaultsRepository, SignerHub, CoordinatorIdentity],
     };
   }
 }

@@ -160,6 +160,12 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   CHAIN_REQUEST_REFUSED: EXIT.coordinator,
   CHAIN_WRONG_NETWORK: EXIT.coordinator,
   TX_REJECTED: EXIT.refused,
+  // Webhooks (administered through the REST API, not by the signer): a bad URL is usage, a refusal is access
+  WEBHOOK_URL_INVALID: EXIT.usage,
+  WEBHOOK_URL_PRIVATE: EXIT.usage,
+  WEBHOOK_NOT_ADMIN: EXIT.auth,
+  WEBHOOK_NOT_FOUND: EXIT.coordinator,
+  WEBHOOK_DISABLED: EXIT.coordinator,
   DATABASE_UNAVAILABLE: EXIT.coordinator,
   CONFIG_INVALID: EXIT.coordinator,
   INTERNAL: EXIT.coordinator,

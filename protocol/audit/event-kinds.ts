@@ -71,6 +71,9 @@ export const AUDIT_EVENT_KINDS = {
   'withdrawal.rebroadcast': null,
   'withdrawal.confirmed': null,
   'withdrawal.unconfirmed': null,
+  // Webhook endpoints (server/webhooks): an administrator's registration and its disabling
+  'webhook.created': MESSAGE_TYPES.webhookCreate,
+  'webhook.disabled': MESSAGE_TYPES.webhookDisable,
 } as const satisfies Record<string, string | null>;
 
 export type AuditEventKind = keyof typeof AUDIT_EVENT_KINDS;

@@ -8,7 +8,8 @@
  * statement (signer and nonce) may appear twice. A FROST vault is bound to its key generation
  * (frost-setup-binding.ts); a governance change to its vault and proposal (governance-binding.ts);
  * an approval made with a passkey to a passkey pinned for its signer in the vault's member set,
- * as the log itself establishes that set (pinned-policy-log.ts).
+ * as the log itself establishes that set (pinned-policy-log.ts); and a statement about a vault to
+ * a key that a quorum had not replaced there earlier in the log.
  *
  * The payload fields that are the coordinator's own findings (counts, the transaction it
  * built) stay its claims: signers check those themselves before signing, and the log records
@@ -31,8 +32,9 @@ import type { AuditEventKind } from './event-kinds';
 import { FrostSetupLog } from './frost-setup-binding';
 import { GovernanceLog } from './governance-binding';
 import type { PasskeyEvidence } from './passkey-evidence';
-import { PinnedPolicyLog } from './pinned-policy-log';
+import { PinnedPolicyLog, replacedIdentityKey } from './pinned-policy-log';
 import { TokenLog } from './token-binding';
+import { WebhookLog } from './webhook-binding';
 
 export interface BindableEvent {
   seq: number;
@@ -56,6 +58,7 @@ export class EvidenceBinder {
   /** Each vault's governed policy as the log establishes it, for passkey approvals. */
   private readonly policies = new PinnedPolicyLog();
   private readonly tokenLog = new TokenLog();
+  private readonly webhooks = new WebhookLog();
   /** FROST signing sessions the log opened, by session id: the withdrawal each belongs to. */
   private readonly frostSessions = new Map<string, string>();
 
@@ -116,6 +119,11 @@ export class EvidenceBinder {
   private bindKind(event: BindableEvent, envelope: Envelope | null, passkey: PasskeyEvidence | null): void {
     const body = envelope?.body ?? passkey?.body;
     const { payload } = event;
+    // A member's statement about a vault: never by a key replaced there earlier (pinned-policy-log.ts).
+    const signer = envelope?.signer ?? passkey?.signer ?? null;
+    const about = (vaultId: string): void => {
+      if (signer !== null) this.policies.notReplaced(vaultId, signer);
+    };
     switch (event.kind) {
       case 'member.joined': {
         const join = parsed(memberJoinSchema, body);
@@ -138,6 +146,7 @@ export class EvidenceBinder {
         const confirm = parsed(vaultConfirmSchema, body);
         same('subject', event.subject, confirm.vaultId);
         this.known(this.vaults, confirm.vaultId, 'vault');
+        about(confirm.vaultId);
         same('payload.firstAddress', payload.firstAddress, confirm.firstAddress);
         return;
       }
@@ -162,6 +171,7 @@ export class EvidenceBinder {
         const deposit = parsed(depositRegisterSchema, body);
         same('subject', event.subject, deposit.vaultId);
         this.known(this.vaults, deposit.vaultId, 'vault');
+        about(deposit.vaultId);
         same('payload.txid', payload.txid, rawTxid(deposit.rawTx));
         return;
       }
@@ -170,8 +180,11 @@ export class EvidenceBinder {
         const subject = this.subject(event);
         if (this.withdrawals.has(subject)) throw new Mismatch(`withdrawal ${subject} was already introduced earlier in the log`);
         this.known(this.vaults, intent.vaultId, 'vault');
+        about(intent.vaultId);
         same('payload.vaultId', payload.vaultId, intent.vaultId);
         same('payload.intentHash', payload.intentHash, intentHash(intent));
+        // Proposed in the web app: by a passkey the log pinned for the proposer in this vault.
+        if (passkey !== null) this.policies.passkeyPinned(intent.vaultId, passkey);
         this.withdrawals.set(subject, { vaultId: intent.vaultId, intentHash: intentHash(intent) });
         return;
       }
@@ -181,13 +194,16 @@ export class EvidenceBinder {
         const known = this.withdrawal(approval.withdrawalId);
         same('the approved vault', known.vaultId, approval.vaultId);
         same('the approved intent hash', known.intentHash, approval.intentHash);
+        about(known.vaultId);
         if (passkey !== null) this.policies.passkeyPinned(known.vaultId, passkey);
         return;
       }
       case 'signature.received': {
         const signature = parsed(withdrawalSignatureSchema, body);
         same('subject', event.subject, signature.withdrawalId);
-        same('the signed intent hash', this.withdrawal(signature.withdrawalId).intentHash, signature.intentHash);
+        const known = this.withdrawal(signature.withdrawalId);
+        same('the signed intent hash', known.intentHash, signature.intentHash);
+        about(known.vaultId);
         return;
       }
       case 'withdrawal.bumped': {
@@ -196,6 +212,7 @@ export class EvidenceBinder {
         const known = this.withdrawal(subject);
         same('the replaced intent hash', replacement.replaces, known.intentHash);
         same('the bumped vault', replacement.vaultId, known.vaultId);
+        about(known.vaultId);
         same('payload.intentHash', payload.intentHash, intentHash(replacement));
         // From here on, approvals and signatures of this withdrawal are for the replacement.
         this.withdrawals.set(subject, { vaultId: known.vaultId, intentHash: intentHash(replacement) });
@@ -204,7 +221,9 @@ export class EvidenceBinder {
       case 'withdrawal.cancelled': {
         const cancel = parsed(withdrawalCancelSchema, body);
         same('subject', event.subject, cancel.withdrawalId);
-        same('the cancelled intent hash', this.withdrawal(cancel.withdrawalId).intentHash, cancel.intentHash);
+        const known = this.withdrawal(cancel.withdrawalId);
+        same('the cancelled intent hash', known.intentHash, cancel.intentHash);
+        about(known.vaultId);
         return;
       }
       case 'withdrawal.awaiting_approval':
@@ -251,6 +270,7 @@ export class EvidenceBinder {
         const known = this.withdrawal(commit.withdrawalId);
         same('the committed vault', known.vaultId, commit.vaultId);
         same('the committed intent hash', known.intentHash, commit.intentHash);
+        about(known.vaultId);
         same('payload.commitmentId', payload.commitmentId, commit.commitmentId);
         return;
       }
@@ -266,7 +286,9 @@ export class EvidenceBinder {
       case 'frost.share.received': {
         const share = parsed(frostShareBodySchema, body);
         same('subject', event.subject, share.withdrawalId);
-        same('the signed intent hash', this.withdrawal(share.withdrawalId).intentHash, share.intentHash);
+        const known = this.withdrawal(share.withdrawalId);
+        same('the signed intent hash', known.intentHash, share.intentHash);
+        about(known.vaultId);
         same('payload.sessionId', payload.sessionId, share.sessionId);
         this.frostSession(share.sessionId, share.withdrawalId);
         return;
@@ -278,16 +300,22 @@ export class EvidenceBinder {
         return;
       }
       case 'governance.proposed':
-        this.governance.proposed(event, envelope, (vaultId) => this.known(this.vaults, vaultId, 'vault'));
+        this.governance.proposed(event, envelope, (vaultId) => {
+          this.known(this.vaults, vaultId, 'vault');
+          about(vaultId);
+        });
         return;
       case 'governance.approved': {
         const vaultId = this.governance.approved(event, envelope ?? passkey);
+        about(vaultId);
         if (passkey !== null) this.policies.passkeyPinned(vaultId, passkey);
         return;
       }
       case 'governance.applied': {
         const change = this.governance.settled(event, 'applied');
         this.policies.applied(change.vaultId, change, payload);
+        const replaced = replacedIdentityKey(change.change);
+        if (replaced !== null) this.tokenLog.revokedWithKey(replaced, (payload.credentials as { tokensRevoked?: unknown } | undefined)?.tokensRevoked);
         return;
       }
       case 'governance.superseded':
@@ -310,6 +338,16 @@ export class EvidenceBinder {
         this.withdrawals.set(subject, proposed);
         return;
       }
+      case 'webhook.created':
+        // Its vaults exist in the log, and the signer's key was not replaced in any of them.
+        for (const vaultId of this.webhooks.created(event, envelope)) {
+          this.known(this.vaults, vaultId, 'vault');
+          about(vaultId);
+        }
+        return;
+      case 'webhook.disabled':
+        this.webhooks.disabled(event, envelope);
+        return;
       default: {
         const unhandled: never = event.kind;
         throw new Mismatch(`no binding rule for kind ${String(unhandled)}`);

@@ -1,5 +1,5 @@
 /**
- * Passkey approvals in the audit log: the statement must verify under the key its event's
+ * Passkey approvals (and web proposals) in the audit log: the statement must verify under the key its event's
  * payload records, by the event's actor (checkAuditEvidence), and that key must be pinned for
  * the actor in the vault's member set as the log establishes it at that point (PinnedPolicyLog,
  * which follows governance.applied events and checks the parts they claim).
@@ -42,8 +42,15 @@ describe('passkey evidence in the audit log', () => {
     expect(checkAuditEvidence(event(statement, { passkey: other.pinned })).problem).toMatch(/PASSKEY_NOT_PINNED/);
     expect(checkAuditEvidence(event(statement, { passkey: passkey.pinned }, { actor: ada.key })).problem).toMatch(/not of the actor/);
     expect(checkAuditEvidence(event({ ...statement, body: { ...BODY, intentHash: 'ef'.repeat(32) } }, { passkey: passkey.pinned })).problem).toMatch(/PASSKEY_CHALLENGE_MISMATCH/);
+    // A cancellation is an identity-key envelope only (signer-cli); a passkey statement is not one.
+    const cancel = passkey.statement(MESSAGE_TYPES.withdrawalCancel, BODY, cy.key, NOW);
+    expect(checkAuditEvidence(event(cancel, { passkey: passkey.pinned }, { kind: 'withdrawal.cancelled' })).problem).toMatch(/ENVELOPE_INVALID/);
+  });
+
+  it('takes a withdrawal proposed in the web app with a passkey, under the key its payload records', () => {
     const proposal = passkey.statement(MESSAGE_TYPES.withdrawalPropose, BODY, cy.key, NOW);
-    expect(checkAuditEvidence(event(proposal, { passkey: passkey.pinned }, { kind: 'withdrawal.proposed' })).problem).toMatch(/ENVELOPE_INVALID/);
+    expect(checkAuditEvidence(event(proposal, { passkey: passkey.pinned }, { kind: 'withdrawal.proposed' })).problem).toBeNull();
+    expect(checkAuditEvidence(event(proposal, { passkey: new SoftwarePasskey().pinned }, { kind: 'withdrawal.proposed' })).problem).toMatch(/PASSKEY_NOT_PINNED/);
   });
 });
 

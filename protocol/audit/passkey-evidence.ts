@@ -1,5 +1,5 @@
 /**
- * Audit evidence made with a passkey (the web app's approvals) instead of an identity-key
+ * Audit evidence made with a passkey (the web app's approvals and proposals) instead of an identity-key
  * envelope. A passkey statement names its credential but not its key, so the event that logs
  * it records the pinned passkey it was verified with in `payload.passkey` ({ credentialId,
  * publicKey }); the statement must verify under exactly that key, by the event's actor. Whether
@@ -12,8 +12,8 @@ import { passkeySchema } from '../policy-engine/members';
 import { passkeyChallenge, passkeyStatementSchema } from '../webauthn/passkey-statement';
 import { type PinnedPasskey, verifyPasskeyStatement } from '../webauthn/verify-passkey-statement';
 
-/** Kinds of event a member may cause with a passkey statement: approvals only. */
-export const PASSKEY_EVIDENCE_KINDS: ReadonlySet<string> = new Set(['approval.received', 'governance.approved']);
+/** Kinds of event a member may cause with a passkey statement: approvals, and withdrawals proposed in the web app. */
+export const PASSKEY_EVIDENCE_KINDS: ReadonlySet<string> = new Set(['approval.received', 'governance.approved', 'withdrawal.proposed']);
 
 export interface PasskeyEvidence {
   signer: string;

@@ -10,6 +10,11 @@
  * the log, not merely a key the coordinator wrote next to the statement. Whether an applied
  * change had its quorum and delay stays the coordinator's claim here (governance-binding.ts);
  * every signer decides that itself from the stored evidence.
+ *
+ * It also follows identity keys that a quorum replaced (`member.replace-credentials` with a new
+ * key, DESIGN.md: the lost-laptop recovery): what the old key signed before the replacement
+ * stays evidence of its own events, but from the replacement on the log may show no statement
+ * by the old key about that vault (unless a later change made it a member again).
  */
 import type { NetworkName } from '../network';
 import { GOVERNED_POLICY_VERSION, type VaultPolicy, governedPolicyOf, policyHash } from '../policy';
@@ -31,6 +36,8 @@ export interface LoggedChange {
 export class PinnedPolicyLog {
   /** By vault id: the governed state so far, or null for a simple (version 1) policy. */
   private readonly vaults = new Map<string, PinnedPolicyState | null>();
+  /** By vault id: identity keys a quorum replaced there, earlier in the log. */
+  private readonly replaced = new Map<string, Set<string>>();
 
   formed(vaultId: string, network: NetworkName, policy: VaultPolicy): void {
     this.vaults.set(vaultId, policy.version === GOVERNED_POLICY_VERSION
@@ -49,6 +56,16 @@ export class PinnedPolicyLog {
     same('payload.parts (the policy the log establishes after this change)', payload.parts, pinnedStateHashes(next));
     same('payload.policyHash', payload.policyHash, policyHash(governedPolicyOf(next)));
     this.vaults.set(vaultId, next);
+    const replacedKey = replacedIdentityKey(logged.change);
+    if (replacedKey !== null) this.replaced.set(vaultId, new Set([...this.replaced.get(vaultId) ?? [], replacedKey]));
+  }
+
+  /** A statement about the vault must not be by a key that a quorum replaced earlier in the log (and that is no member now). */
+  notReplaced(vaultId: string, signer: string): void {
+    if (!this.replaced.get(vaultId)?.has(signer)) return;
+    const state = this.vaults.get(vaultId);
+    if (state && findMember(state.members, signer) !== undefined) return;
+    throw new Mismatch(`the statement is by ${signer}, an identity key a quorum replaced in vault ${vaultId} earlier in the log; it speaks for nobody there any more`);
   }
 
   /** The passkey a statement verified under must be pinned for its signer in the vault's member set as the log has it now. */
@@ -71,4 +88,9 @@ export class PinnedPolicyLog {
     if (state === null) throw new Mismatch(`vault ${vaultId} has a simple (version 1) policy in the log, which pins no passkeys and takes no changes`);
     return state;
   }
+}
+
+/** The identity key a change retires: the old key of a `member.replace-credentials` that gives a new one. */
+export function replacedIdentityKey(change: ChangeProposal): string | null {
+  return change.op === 'member.replace-credentials' && change.newIdentityKey !== undefined ? change.identityKey : null;
 }

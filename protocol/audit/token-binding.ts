@@ -35,6 +35,16 @@ export class TokenLog {
     token.revoked = true;
   }
 
+  /**
+   * A quorum replaced `grantor`'s identity key (a `governance.applied` event): every token it
+   * granted that the log has not seen revoked ends with it, and the payload must list exactly those.
+   */
+  revokedWithKey(grantor: string, recorded: unknown): void {
+    const ended = [...this.tokens].filter(([, t]) => t.grantor === grantor && !t.revoked).map(([id]) => id).sort();
+    same('payload.credentials.tokensRevoked (the old key\'s tokens the log has not seen revoked)', recorded, ended);
+    for (const id of ended) this.tokens.get(id)!.revoked = true;
+  }
+
   /** Returns the proposed intent's vault and hash, for the withdrawal the event introduces. */
   proposed(event: BindableEvent, envelope: Envelope | null): { vaultId: string; intentHash: string } {
     const statement = parsed(tokenProposalStatementSchema, envelope?.body);

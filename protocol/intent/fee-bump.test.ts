@@ -85,6 +85,15 @@ describe('fee bump (RBF) in the signer\'s journal', () => {
     expect(verifyWithdrawalForSigning(asProposal)).toMatchObject({ ok: false, reasons: expect.arrayContaining([expect.stringMatching(/ENVELOPE_WRONG_TYPE|expected "withdrawal.bump"/)]) });
   });
 
+  test('a replacement may carry another locktime (the tip when it was rebuilt); the same intent with another locktime may not', () => {
+    const rebuilt = (intent: ReturnType<typeof honestIntent>, changeAmount: bigint, locktime: number) => verifyWithdrawalForSigning(verifyInput({
+      intent, psbt: psbt({ change: [{ change: 1, index: 0, amount: changeAmount }], locktime }), approvals: [approval(intent)], journal: [first],
+    }));
+    expect(rebuilt(bump, 97_000n, 812)).toMatchObject({ ok: true, summary: { locktime: 812 } });
+    // The very intent signed at locktime 0, again at another locktime: a second transaction for one intent.
+    expect(rebuilt(original, 99_000n, 812)).toMatchObject({ ok: false, reasons: [expect.stringMatching(/already signed for this intent; a second transaction could pay twice/)] });
+  });
+
   test('a bump of a withdrawal this signer never signed is a first signature for it', () => {
     expect(verifyBump(bump, 97_000n, [])).toMatchObject({ ok: true });
   });

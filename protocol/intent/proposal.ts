@@ -4,6 +4,10 @@
  *
  *  - a member's own envelope over the intent: `withdrawal.propose`, or for a fee bump (intent
  *    with `replaces`) `withdrawal.bump`; the proposer is its signer, the time its `created`; or
+ *  - a member's passkey statement of type `withdrawal.propose` over the intent (the web app,
+ *    protocol/webauthn/passkey-statement.ts), verified against the passkeys pinned for its
+ *    signer in this signer's own governed member set, never a key sent along; the proposer is
+ *    its signer, the time its `created`, as for an envelope; or
  *  - token-proposal evidence (protocol/auth/access.ts): the member's signed `token.create`
  *    grant with scope `propose`, and the coordinator's `withdrawal.propose-by-token` statement
  *    `{ intent, tokenId }`, signed by the coordinator key this signer pinned. The proposer is
@@ -20,6 +24,7 @@ import { canonicalJson } from '../canonical-json';
 import { type Envelope, verifyEnvelope } from '../envelope';
 import { ConclaveError } from '../errors';
 import { identityFingerprint } from '../identity';
+import { type PinnedPasskey, verifyPasskeyStatement } from '../webauthn/verify-passkey-statement';
 
 export interface VerifiedProposal {
   /** Identity key of the member who proposed (for a token, the member who granted it). */
@@ -35,6 +40,11 @@ export interface ProposalContext {
   intent: WithdrawalIntent | null;
   /** x-only key of the coordinator this signer pinned at join, if any: it alone may sign token proposals. */
   coordinatorKey: string | null;
+  /**
+   * The passkeys this signer pinned for a member (its governed member set); a simple policy
+   * pins none, so a passkey proposal is then refused.
+   */
+  passkeysOf?: (identityKey: string) => readonly PinnedPasskey[];
 }
 
 /** The verified proposer and time, or null with the reasons added. Membership is the caller's check. */
@@ -42,6 +52,7 @@ export function verifyProposal(proposal: unknown, context: ProposalContext, reas
   const token = tokenProposalSchema.safeParse(proposal);
   if (token.success) return verifyTokenProposal(token.data.grant, token.data.statement, context, reasons);
   const { intent } = context;
+  if (isPasskeyStatement(proposal)) return verifyPasskeyProposal(proposal, context, reasons);
   // Stored evidence: the proposal's own short validity window has usually passed by the time
   // keyholders sign; the intent's expiresAt bounds how long it may be acted on.
   const expectedType = intent?.replaces === undefined ? MESSAGE_TYPES.withdrawalPropose : MESSAGE_TYPES.withdrawalBump;
@@ -82,6 +93,29 @@ function verifyTokenProposal(grantInput: unknown, statementInput: unknown, { int
   }
   if (reasons.length > before) return null;
   return { proposer: grant.signer, created: new Date(made), signedByCoordinator: true };
+}
+
+function verifyPasskeyProposal(proposal: unknown, { intent, passkeysOf }: ProposalContext, reasons: string[]): VerifiedProposal | null {
+  // A fee bump is a keyholder's own `withdrawal.bump` envelope (signer-cli), never a web statement.
+  if (intent?.replaces !== undefined) {
+    reasons.push('proposal: a fee bump is proposed by a member\'s own signed withdrawal.bump envelope, not a passkey statement');
+    return null;
+  }
+  let statement: { signer: string; body: unknown; created: string };
+  try {
+    // Stored evidence: like an envelope's, its age is bounded by the intent's expiry, not checked here.
+    statement = verifyPasskeyStatement(proposal, (key) => passkeysOf?.(key) ?? [], MESSAGE_TYPES.withdrawalPropose);
+  } catch (error) {
+    reasons.push(`proposal: ${error instanceof ConclaveError ? error.message : 'cannot be verified'}`);
+    return null;
+  }
+  if (!sameIntent(statement.body, intent, 'proposal', reasons)) return null;
+  return { proposer: statement.signer, created: new Date(statement.created), signedByCoordinator: false };
+}
+
+/** Passkey statements say so in `format`; envelopes and token evidence have none. */
+function isPasskeyStatement(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && (input as { format?: unknown }).format === 'webauthn';
 }
 
 function verified(input: unknown, type: string, where: string, reasons: string[]): Envelope | null {

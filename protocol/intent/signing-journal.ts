@@ -10,6 +10,11 @@
  * spends exactly the same coins, pays exactly the same outputs and pays a higher fee. Spending
  * the same coins is what makes it safe: the original and its replacement conflict, so at most
  * one of them can ever confirm.
+ *
+ * Nothing else of the transaction is compared: a replacement may carry another locktime (the
+ * coordinator sets the tip it sees when it rebuilds, locktime.ts). That is also what undoes a
+ * locktime a hostile coordinator set as high as the signers' bound allows: an honest rebuild of
+ * the same payment is a fee bump, with a locktime at the real tip, and the journal lets it through.
  */
 
 /** What the journal remembers of each signature given. */

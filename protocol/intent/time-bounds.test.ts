@@ -1,9 +1,11 @@
 /**
  * Time bounds a signer enforces so a hostile coordinator cannot freeze coins or keep an intent
- * alive: no delaying locktime, and no intent valid for longer than 30 days after its proposal.
+ * alive: no locktime beyond the height the network can have reached by the signer's clock
+ * (locktime.ts), and no intent valid for longer than 30 days after its proposal.
  */
 import { signEnvelope } from '../envelope';
 import { NOW, alice, fixedRandom, honestIntent, psbt, verifyInput as input } from '../../test/support/withdrawal-fixture';
+import { REGTEST_MAX_LOCKTIME } from './locktime';
 import { MAX_INTENT_LIFETIME_DAYS, verifyWithdrawalForSigning } from './verify-withdrawal';
 
 function reasons(args: Parameters<typeof verifyWithdrawalForSigning>[0]): string[] {
@@ -13,12 +15,17 @@ function reasons(args: Parameters<typeof verifyWithdrawalForSigning>[0]): string
 
 describe('time bounds', () => {
   test('a block-height locktime far ahead (coins frozen for millennia) is refused', () => {
-    expect(reasons(input({ psbt: psbt({ locktime: 499_999_999 }) }))).toEqual(['psbt: locktime 499999999 would delay the transaction; only locktime 0 is signed for now']);
+    expect(reasons(input({ psbt: psbt({ locktime: 499_999_999 }) }))).toEqual([
+      `psbt: locktime 499999999 is above height ${REGTEST_MAX_LOCKTIME}, the highest regtest can have reached by this signer's clock; it would delay the transaction`,
+    ]);
   });
 
-  test('any non-zero locktime is refused until signers can bound it by a chain view of their own', () => {
-    expect(reasons(input({ psbt: psbt({ locktime: 1 }) }))).toHaveLength(1);
+  test('a block-height locktime within the network\'s bound (anti-fee-sniping) is signed, and shown', () => {
     expect(reasons(input({ psbt: psbt({ locktime: 0 }) }))).toEqual([]);
+    const verdict = verifyWithdrawalForSigning(input({ psbt: psbt({ locktime: 1 }) }));
+    expect(verdict).toMatchObject({ ok: true, summary: { locktime: 1 } });
+    expect(reasons(input({ psbt: psbt({ locktime: REGTEST_MAX_LOCKTIME }) }))).toEqual([]);
+    expect(reasons(input({ psbt: psbt({ locktime: REGTEST_MAX_LOCKTIME + 1 }) }))).toHaveLength(1);
   });
 
   test(`an intent valid for more than ${MAX_INTENT_LIFETIME_DAYS} days after its proposal is refused`, () => {

@@ -23,11 +23,13 @@ import type { NetworkName } from '../network';
 import { GOVERNED_POLICY_VERSION, type SimplePolicy, type VaultPolicy, feeCaps, policyHash } from '../policy';
 import type { WithdrawalVerdict } from '../policy-engine/evaluate-withdrawal';
 import { paidOut } from '../policy-engine/velocity';
+import { findMember } from '../policy-engine/members';
 import {
   type DecodedPsbt, type PsbtSummary, SIGHASH_ALL, SIGHASH_DEFAULT, addressToScript, decodePsbt, descriptorOracle, inspectPsbt,
 } from '../psbt';
 import { feeRateToMsatPerVbyte, feeWithinRate } from './fee-rate';
 import { countApprovals } from './approvals';
+import { locktimeProblem } from './locktime';
 import { checkGovernedPolicy } from './governed-policy-check';
 import { intentHash, paymentsHash } from './intent-hash';
 import { type VerifiedProposal, verifyProposal } from './proposal';
@@ -53,8 +55,6 @@ export const MAX_CHANGE_INDEX = 100_000;
 /** Longest an intent may stay valid after its proposal was signed. */
 export const MAX_INTENT_LIFETIME_DAYS = 30;
 const MAX_INTENT_LIFETIME_MS = MAX_INTENT_LIFETIME_DAYS * 24 * 3600 * 1000;
-/** nLockTime values from 500,000,000 up are Unix times (BIP65); Conclave only uses heights. */
-const LOCKTIME_THRESHOLD = 500_000_000;
 /** Final, anti-fee-sniping, and RBF-signalling (BIP125) sequences; anything lower is a relative timelock (BIP68). */
 const ACCEPTED_SEQUENCES = new Set([0xffffffff, 0xfffffffe, 0xfffffffd]);
 /** The one sighash type signed per vault kind; any other lets outputs or inputs change after signing. */
@@ -164,7 +164,7 @@ export function verifyWithdrawalForSigning(input: VerifyWithdrawalInput): Verify
   if (summary === null || decoded === null) return { ok: false, reasons };
 
   const inputs = checkInputs(summary, pinned.descriptor.kind, reasons);
-  checkTransaction(summary, reasons);
+  checkTransaction(summary, network, now, reasons);
   if (intent === null) return { ok: false, reasons };
   const journalRecord = journalCandidate(input, intent, summary);
   if (input.purpose !== 'approve') reasons.push(...journalConflicts(journalRecord, input.journal));
@@ -230,7 +230,9 @@ function checkIntent({ withdrawal }: VerifyWithdrawalInput, reasons: string[]): 
  * a governed policy's proposing groups are checked with the rest of that policy.
  */
 function checkProposal({ withdrawal, pinned }: VerifyWithdrawalInput, intent: WithdrawalIntent | null, reasons: string[]): VerifiedProposal | null {
-  const proposal = verifyProposal(withdrawal.proposal, { intent, coordinatorKey: pinned.coordinatorKey ?? null }, reasons);
+  // Passkeys count only as pinned in this signer's own governed member set.
+  const passkeysOf = (key: string) => (pinned.policy.version === GOVERNED_POLICY_VERSION ? findMember(pinned.policy.members, key)?.passkeys ?? [] : []);
+  const proposal = verifyProposal(withdrawal.proposal, { intent, coordinatorKey: pinned.coordinatorKey ?? null, passkeysOf }, reasons);
   if (proposal === null) return null;
   let ok = true;
   if (pinned.policy.version !== GOVERNED_POLICY_VERSION && !pinned.memberKeys.includes(proposal.proposer)) {
@@ -317,16 +319,11 @@ function checkInputs(summary: PsbtSummary, kind: VaultKind, reasons: string[]): 
   return inputs;
 }
 
-function checkTransaction(summary: PsbtSummary, reasons: string[]): void {
+/** Standard version, and a locktime that cannot delay the transaction (locktime.ts). */
+function checkTransaction(summary: PsbtSummary, network: NetworkName, now: Date, reasons: string[]): void {
   if (summary.txVersion !== 1 && summary.txVersion !== 2) reasons.push(`psbt: transaction version ${summary.txVersion} is not standard`);
-  if (summary.locktime >= LOCKTIME_THRESHOLD) {
-    reasons.push(`psbt: locktime ${summary.locktime} is a timestamp; only block-height locktimes are signed`);
-  } else if (summary.locktime !== 0) {
-    // A height far ahead would freeze the coins, and the journal would then refuse any honest
-    // rebuild of this intent. Until signers can bound heights by a chain view of their own
-    // (anti-fee-sniping, issue 7), only locktime 0 is signed.
-    reasons.push(`psbt: locktime ${summary.locktime} would delay the transaction; only locktime 0 is signed for now`);
-  }
+  const locktime = locktimeProblem(summary.locktime, network, now);
+  if (locktime !== null) reasons.push(locktime);
 }
 
 function checkFee(intent: WithdrawalIntent, summary: PsbtSummary, reasons: string[]): void {

@@ -16,7 +16,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { Logger } from '@nestjs/common';
 import { schnorr, secp256k1 } from '@noble/curves/secp256k1.js';
-import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
 import { type AuditHead, signAuditHead } from '../../protocol/audit';
 import { type Envelope, signEnvelope } from '../../protocol/envelope';
 import { identityFingerprint } from '../../protocol/identity';
@@ -70,6 +72,15 @@ export class CoordinatorIdentity {
    */
   signStatement<T>(type: string, body: T, now: Date): Envelope<T> {
     return signEnvelope(type, body, this.#secret, { now, randomBytes: this.auxRandom });
+  }
+
+  /**
+   * A 32-byte key for one purpose (HKDF-SHA256 of the identity secret, `info` naming the
+   * purpose), e.g. sealing webhook secrets at rest: the database alone does not open them, and
+   * every instance sharing the key file derives the same key.
+   */
+  derivedKey(purpose: string): Uint8Array {
+    return hkdf(sha256, this.#secret, undefined, utf8ToBytes(`conclave/${purpose}`), 32);
   }
 
   toJSON(): { publicKey: string } {

@@ -9,7 +9,7 @@
  *             it proposed, on routes that name the withdrawal by `ownWithdrawal`).
  *  - session: a member's session only (their tokens, passkey registration, sign-out).
  *  - token-propose: an API token of scope `propose` (the token proposal route).
- *  - member, grant, propose, approve, sign, govern, act: a member acting by a signed statement in the
+ *  - member, grant, propose, approve, sign, govern, act, administer, oversee: a member acting by a signed statement in the
  *             body (or, failing one, their session); the roles that may are in NEED_ROLES.
  *             Tokens never may.
  */
@@ -17,7 +17,7 @@ import { SetMetadata } from '@nestjs/common';
 import type { Role } from './roles';
 
 export type Need = 'public' | 'read' | 'session' | 'token-propose' | MemberNeed;
-export type MemberNeed = 'member' | 'grant' | 'propose' | 'approve' | 'sign' | 'govern' | 'act';
+export type MemberNeed = 'member' | 'grant' | 'propose' | 'approve' | 'sign' | 'govern' | 'act' | 'administer' | 'oversee';
 
 /**
  * The roles that may act under each member need. A member with no role at all (joined, in no
@@ -35,6 +35,13 @@ export const NEED_ROLES: Record<MemberNeed, readonly Role[]> = {
   govern: ['admin', 'approver', 'keyholder'],
   /** Cancelling and fee-bumping a withdrawal. */
   act: ['admin', 'initiator', 'approver', 'keyholder'],
+  /**
+   * Registering and disabling webhook endpoints: admins of a governed vault, and keyholders, as a
+   * simple vault has no other administrators (server/webhooks checks the vaults at hand).
+   */
+  administer: ['admin', 'keyholder'],
+  /** Reading webhook endpoints and their delivery logs: administrators, and auditors. */
+  oversee: ['admin', 'auditor', 'keyholder'],
 };
 
 export interface AccessOptions {

@@ -1,10 +1,12 @@
 /**
  * The chain watcher's providers, registered by app.module.ts: the chain backend (null offline;
  * its network is checked when the application initializes, ChainWatchService.onModuleInit),
- * the coin-depth gate of coin selection, and the watcher's services.
+ * the coin-depth gate of coin selection, the anti-fee-sniping locktime of new transactions, and
+ * the watcher's services.
  */
 import type { Provider } from '@nestjs/common';
 import { CHAIN_BACKEND, createChainBackend } from '../chain/chain-factory';
+import { AntiFeeSniping } from './anti-fee-sniping';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ChainWatchRepository } from './chain-watch.repository';
 import { ChainWatchService } from './chain-watch.service';
@@ -20,5 +22,5 @@ export const CHAIN_WATCH_PROVIDERS: Provider[] = [
     inject: [APP_CONFIG, ChainWatchRepository],
     useFactory: (config: AppConfig, repo: ChainWatchRepository) => (config.chain.backend === 'offline' ? null : new ChainCoinDepth(repo, config.chainWatch.minConfirmations)),
   },
-  ChainWatchRepository, DepositWatcher, WithdrawalBroadcaster, WithdrawalTracker, ChainWatchService,
+  ChainWatchRepository, AntiFeeSniping, DepositWatcher, WithdrawalBroadcaster, WithdrawalTracker, ChainWatchService,
 ];

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { NETWORK_NAMES } from '../../protocol/network';
 import { CHAIN_ENV, type ChainConfig, chainConfigFromEnv } from '../chain/chain-config';
 import { CHAIN_WATCH_ENV, type ChainWatchConfig, chainWatchConfigFromEnv } from '../chain-watch/chain-watch-config';
+import { WEBHOOK_ENV, type WebhookConfig, webhookConfigFromEnv } from '../webhooks/webhook-config';
 
 const envSchema = z.object({
   CONCLAVE_HOST: z.string().min(1).default('127.0.0.1'),
@@ -36,6 +37,8 @@ const envSchema = z.object({
   ...CHAIN_ENV,
   /** Following the chain with a backend: poll interval, confirmation depth, broadcast retries (chain-watch/chain-watch-config.ts). */
   ...CHAIN_WATCH_ENV,
+  /** Webhook delivery: sweep, time-out, retries and back-off, private addresses (webhooks/webhook-config.ts). */
+  ...WEBHOOK_ENV,
 });
 
 export type AppConfig = {
@@ -59,6 +62,8 @@ export type AppConfig = {
   chainWatch: ChainWatchConfig;
   /** Passkey sign-in and registration (server/auth): relying party id and accepted origins. */
   webauthn: { rpId: string; origins: string[] };
+  /** Signed webhooks to administrators' endpoints (server/webhooks). */
+  webhooks: WebhookConfig;
 };
 
 export class ConfigError extends Error {}
@@ -90,6 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     frostSessionTimeoutSeconds: e.CONCLAVE_FROST_SESSION_TIMEOUT_SECONDS,
     chain: chain.chain,
     chainWatch: chainWatchConfigFromEnv(e, e.CONCLAVE_NETWORK),
+    webhooks: webhookConfigFromEnv(e),
     webauthn: { rpId: e.CONCLAVE_WEBAUTHN_RP_ID, origins: e.CONCLAVE_WEBAUTHN_ORIGIN.split(',').map((o) => o.trim()).filter((o) => o.length > 0) },
   };
 }

@@ -28,6 +28,10 @@ import { VaultEntity } from '../vaults/vault.entity';
 import { ApprovalEntity } from '../withdrawals/approval.entity';
 import { WithdrawalTransactionEntity } from '../withdrawals/withdrawal-transaction.entity';
 import { WithdrawalEntity } from '../withdrawals/withdrawal.entity';
+import { WebhookAttemptEntity } from '../webhooks/webhook-attempt.entity';
+import { WebhookCursorEntity } from '../webhooks/webhook-cursor.entity';
+import { WebhookDeliveryEntity } from '../webhooks/webhook-delivery.entity';
+import { WebhookEndpointEntity } from '../webhooks/webhook-endpoint.entity';
 
 export const ENTITIES = [
   MemberEntity, VaultEntity, VaultMemberEntity, VaultConfirmationEntity, AddressEntity,
@@ -36,4 +40,5 @@ export const ENTITIES = [
   FrostCommitmentEntity, FrostSessionEntity, FrostShareEntity, GovernanceChangeEntity, GovernanceApprovalEntity,
   SessionEntity, ApiTokenEntity, WebauthnChallengeEntity,
   ChainTipEntity, ChainDepositEntity, ChainBroadcastEntity,
+  WebhookEndpointEntity, WebhookDeliveryEntity, WebhookAttemptEntity, WebhookCursorEntity,
 ];

@@ -17,17 +17,21 @@ import { Clock, Random } from '../common/clock';
 import { TransactionRunner } from '../database/transaction-runner';
 import { MemberEntity } from '../members/member.entity';
 import { VaultMemberEntity } from '../vaults/vault-member.entity';
+import { routeUpgrade } from './upgrade-routes';
 
 const AUTH_TIMEOUT_MS = 10_000;
 const MAX_FRAME_BYTES = 64 * 1024;
 
 interface Session { socket: WebSocket; memberId: string; identityKey: string }
 
+export type HubObserver = (vaultId: string | null, event: CoordinatorEvent) => void;
+
 @Injectable()
 export class SignerHub implements BeforeApplicationShutdown {
   private readonly logger = new Logger('SignerHub');
   private server: WebSocketServer | null = null;
   private readonly sessions = new Set<Session>();
+  private readonly observers = new Set<HubObserver>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -37,8 +41,28 @@ export class SignerHub implements BeforeApplicationShutdown {
   ) {}
 
   attach(httpServer: Server): void {
-    this.server = new WebSocketServer({ server: httpServer, path: '/ws', maxPayload: MAX_FRAME_BYTES });
+    // Routed by path (upgrade-routes.ts): the web app's hub shares the HTTP server at /ws/web.
+    this.server = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
     this.server.on('connection', (socket) => this.greet(socket));
+    routeUpgrade(httpServer, '/ws', this.server);
+  }
+
+  /**
+   * `observer` hears every push after the same commit (the web app's BrowserHub, which tells
+   * signed-in members' browsers); `vaultId` is null for a push to everyone (audit heads).
+   */
+  observe(observer: HubObserver): void {
+    this.observers.add(observer);
+  }
+
+  private tellObservers(vaultId: string | null, event: CoordinatorEvent): void {
+    for (const observer of this.observers) {
+      try {
+        observer(vaultId, event);
+      } catch (error) {
+        this.logger.warn({ msg: 'push observer failed', error: error instanceof Error ? error.message : String(error) });
+      }
+    }
   }
 
   get connectedCount(): number {
@@ -114,11 +138,29 @@ export class SignerHub implements BeforeApplicationShutdown {
       for (const session of this.sessions) {
         if (memberIds.has(session.memberId)) this.send(session.socket, { type: 'event', event });
       }
+      this.tellObservers(vaultId, event);
+    });
+  }
+
+  /**
+   * Once the transaction of `manager` has committed, closes the live connections that logged in
+   * with `identityKey` (its credentials were replaced): a socket opened with a stolen key must
+   * not keep hearing the vault's requests. The signer is told why (code 4003: do not retry).
+   */
+  disconnectAfterCommit(manager: EntityManager, identityKey: string, reason: string): void {
+    this.tx.afterCommit(manager, `disconnect:${identityKey}`, () => {
+      for (const session of [...this.sessions]) {
+        if (session.identityKey !== identityKey) continue;
+        this.sessions.delete(session);
+        this.send(session.socket, { type: 'error', error: { code: reason, message: 'this identity key was replaced by a quorum-approved change; log in with the new key' } });
+        session.socket.close(4003, reason);
+      }
     });
   }
 
   publishToAll(event: CoordinatorEvent): void {
     for (const session of this.sessions) this.send(session.socket, { type: 'event', event });
+    this.tellObservers(null, event);
   }
 
   /** Before the HTTP server closes: open sockets (authenticated or not) would hold it open. */

@@ -21,7 +21,9 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { SignerHub } from '../events/signer-hub';
 import { VaultEntity } from '../vaults/vault.entity';
 import { VaultsRepository } from '../vaults/vaults.repository';
+import type { ChangeProposal } from '../../protocol/policy-engine';
 import { judgeChange } from './change-review';
+import { CredentialReplacement, type CredentialsReplaced } from './credential-replacement';
 import type { GovernanceChangeEntity } from './governance-change.entity';
 import { GovernanceRepository } from './governance.repository';
 
@@ -38,6 +40,7 @@ export class ChangeSettlement implements OnApplicationBootstrap, OnApplicationSh
     private readonly repo: GovernanceRepository,
     private readonly hub: SignerHub,
     private readonly clock: Clock,
+    private readonly credentials: CredentialReplacement,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -94,11 +97,18 @@ export class ChangeSettlement implements OnApplicationBootstrap, OnApplicationSh
     await manager.getRepository(VaultEntity).update({ id: vault.id }, { policy: canonicalJson(policy), policyHash: hash });
     vault.policy = canonicalJson(policy);
     vault.policyHash = hash;
+    // A replaced identity key is replaced wherever the coordinator knows the member by it, in this transaction.
+    const proposal = (JSON.parse(change.proposal) as { body: ChangeProposal }).body;
+    let credentials: CredentialsReplaced | null = null;
+    if (proposal.op === 'member.replace-credentials' && proposal.newIdentityKey !== undefined) {
+      credentials = await this.credentials.replace(manager, proposal.identityKey, proposal.newIdentityKey);
+    }
     await this.audit.append(manager, {
       kind: 'governance.applied', subject: change.changeId,
       payload: {
         vaultId: vault.id, op: change.op, policyHash: hash, parts: pinnedStateHashes(pinnedPolicyState(vault.id, vault.network as NetworkName, policy)),
         quorumReachedAt: review.quorumReachedAt, effectiveAt: review.effectiveAt,
+        ...(credentials === null ? {} : { credentials }),
       },
     });
     await this.hub.publishToVault(manager, vault.id, { kind: 'governance.applied', vaultId: vault.id, changeId: change.changeId, op: change.op, policyHash: hash });

@@ -6,12 +6,13 @@
  */
 import { Module } from '@nestjs/common';
 import { ChangeSettlement } from './change-settlement';
+import { CredentialReplacement } from './credential-replacement';
 import { GovernanceController } from './governance.controller';
 import { GovernanceRepository } from './governance.repository';
 import { GovernanceService } from './governance.service';
 
 @Module({
   controllers: [GovernanceController],
-  providers: [GovernanceRepository, GovernanceService, ChangeSettlement],
+  providers: [GovernanceRepository, GovernanceService, ChangeSettlement, CredentialReplacement],
 })
 export class GovernanceModule {}

@@ -32,6 +32,7 @@ import { VaultsRepository } from '../vaults/vaults.repository';
 import { judgeChange } from './change-review';
 import { ChangeSettlement } from './change-settlement';
 import { toChangeView } from './change-view';
+import { CredentialReplacement } from './credential-replacement';
 import { GovernanceRepository } from './governance.repository';
 
 @Injectable()
@@ -46,6 +47,7 @@ export class GovernanceService {
     private readonly settlement: ChangeSettlement,
     private readonly hub: SignerHub,
     private readonly clock: Clock,
+    private readonly credentials: CredentialReplacement,
   ) {}
 
   /** Files a signed proposal; the same envelope sent again returns the change (created: false). */
@@ -71,6 +73,7 @@ export class GovernanceService {
       if (review.problems.length > 0) {
         throw new ConclaveError('POLICY_CHANGE_REFUSED', `change: ${review.problems.join('; ')}`, { problems: review.problems });
       }
+      if (change.op === 'member.replace-credentials' && change.newIdentityKey !== undefined) await this.credentials.checkNewKey(manager, change.newIdentityKey);
       const judged = judgeChange(state, envelope, [], this.clock.now());
       await this.repo.insert(manager, {
         changeId: id, vaultId, op: change.op, base: change.base, proposal: canonicalJson(envelope), proposedBy: envelope.signer, status: 'pending',

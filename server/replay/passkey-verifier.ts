@@ -39,7 +39,8 @@ export class PasskeyVerifier {
     private readonly clock: Clock,
   ) {}
 
-  async consume<T>(manager: EntityManager, input: unknown, type: string, pinnedFor: (signer: string) => Promise<readonly PinnedPasskey[]>): Promise<ConsumedPasskeyStatement<T>> {
+  /** Everything but the replay check, and nothing is written (a re-sent proposal is answered before it is used up). */
+  async check<T>(input: unknown, type: string, pinnedFor: (signer: string) => Promise<readonly PinnedPasskey[]>): Promise<ConsumedPasskeyStatement<T>> {
     const parsed = passkeyStatementSchema.safeParse(input);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -48,15 +49,21 @@ export class PasskeyVerifier {
     const pinned = await pinnedFor(parsed.data.signer);
     const verified = verifyPasskeyStatement<T>(parsed.data, () => pinned, type, { rpId: this.config.webauthn.rpId, origins: this.config.webauthn.origins });
     this.checkTime(verified.created);
-    const id = passkeyReplayKey(parsed.data);
+    const passkey = pinned.find((p) => p.credentialId === verified.credentialId)!;
+    return { statement: parsed.data as PasskeyStatement & { body: T }, passkey: { credentialId: passkey.credentialId, publicKey: passkey.publicKey } };
+  }
+
+  async consume<T>(manager: EntityManager, input: unknown, type: string, pinnedFor: (signer: string) => Promise<readonly PinnedPasskey[]>): Promise<ConsumedPasskeyStatement<T>> {
+    const checked = await this.check<T>(input, type, pinnedFor);
+    const verified = checked.statement;
+    const id = passkeyReplayKey(verified);
     const repo = manager.getRepository(UsedNonceEntity);
     if (await repo.findOne({ where: { id } })) {
       throw new ConclaveError('PASSKEY_REPLAYED', `statement: this passkey statement of ${verified.signer} (created ${verified.created}) was already used`);
     }
     const expiresAt = new Date(Date.parse(verified.created) + MAX_ENVELOPE_TTL_SECONDS * 1000).toISOString();
     await repo.insert({ id, type: verified.type, expiresAt });
-    const passkey = pinned.find((p) => p.credentialId === verified.credentialId)!;
-    return { statement: parsed.data as PasskeyStatement & { body: T }, passkey: { credentialId: passkey.credentialId, publicKey: passkey.publicKey } };
+    return checked;
   }
 
   private checkTime(created: string): void {

@@ -7,7 +7,8 @@
  * The withdrawal then goes through approvals and signing again; signers sign it only as a
  * replacement of the intent they signed last (protocol/intent/signing-journal.ts). The
  * transaction it replaces is kept (withdrawal_transactions): until one of them confirms, either
- * may be the one that is mined.
+ * may be the one that is mined. The replacement's locktime is the tip at the bump
+ * (chain-watch/anti-fee-sniping.ts).
  */
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -28,6 +29,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { RawTransactionEntity } from '../deposits/raw-transaction.entity';
 import { UtxoEntity } from '../deposits/utxo.entity';
 import { UtxoRepository } from '../deposits/utxo.repository';
+import { AntiFeeSniping } from '../chain-watch/anti-fee-sniping';
 import { SignerHub } from '../events/signer-hub';
 import { EnvelopeVerifier } from '../replay/envelope-verifier';
 import { PartialSignatureEntity } from '../signing/partial-signature.entity';
@@ -55,6 +57,7 @@ export class FeeBumpService {
     private readonly utxos: UtxoRepository,
     private readonly hub: SignerHub,
     private readonly clock: Clock,
+    private readonly antiFeeSniping: AntiFeeSniping,
   ) {}
 
   async bump(withdrawalId: string, input: unknown): Promise<WithdrawalView> {
@@ -168,7 +171,8 @@ export class FeeBumpService {
       outputs: payments.map((o) => ({ address: o.address!, amount: o.amount })),
       change: change > 0n && changeScript !== null ? { script: changeScript, amount: change } : undefined,
       globalXpubs: vaultGlobalXpubs(this.scripts.descriptorOf(vault)),
-      locktime: 0,
+      // The tip now, not the replaced transaction's: a replacement may carry another locktime.
+      locktime: await this.antiFeeSniping.locktime(manager, network),
       sequence: RBF_SEQUENCE,
     });
     const rebuilt = inspectPsbt(psbt, this.scripts.oracle(vault), network);

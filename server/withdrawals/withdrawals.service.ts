@@ -5,7 +5,9 @@
  * (ApprovalsService moves it on); with none required it goes straight to `signing`, or, under a
  * governed tier with a delay, waits `approved` until the delay is over (WithdrawalDelaysService).
  * A governed policy's proposer, address-book and velocity rules are checked first
- * (GovernedProposalChecks).
+ * (GovernedProposalChecks). Under a governed policy a member may also propose with a passkey
+ * (the web app): a passkey statement of type `withdrawal.propose`, which signers verify against
+ * their own pinned member set (protocol/intent/proposal.ts).
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
@@ -26,13 +28,18 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { RawTransactionEntity } from '../deposits/raw-transaction.entity';
 import { UtxoRepository } from '../deposits/utxo.repository';
+import { AntiFeeSniping } from '../chain-watch/anti-fee-sniping';
 import { SignerHub } from '../events/signer-hub';
+import { findMember } from '../../protocol/policy-engine/members';
+import type { PinnedPasskey } from '../../protocol/webauthn/verify-passkey-statement';
 import { EnvelopeVerifier } from '../replay/envelope-verifier';
+import { PasskeyVerifier } from '../replay/passkey-verifier';
+import { isPasskeyStatement } from '../replay/statement-verifier';
 import { VaultScripts } from '../vaults/vault-scripts';
 import { VaultEntity } from '../vaults/vault.entity';
 import { VaultsRepository } from '../vaults/vaults.repository';
 import { selectCoins } from './coin-selection';
-import { envelopeProposal, type ProposalSource } from './proposal-source';
+import { envelopeProposal, passkeyProposal, type ProposalSource } from './proposal-source';
 import { GovernedProposalChecks } from './governed-proposal-checks';
 import { delayStart, ruleDetails, stateOnceApproved, withdrawalRule } from './withdrawal-rule';
 import { WithdrawalEntity } from './withdrawal.entity';
@@ -47,6 +54,7 @@ export class WithdrawalsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly tx: TransactionRunner,
     private readonly envelopes: EnvelopeVerifier,
+    private readonly passkeys: PasskeyVerifier,
     private readonly audit: AuditService,
     private readonly vaults: VaultsRepository,
     private readonly scripts: VaultScripts,
@@ -56,10 +64,12 @@ export class WithdrawalsService {
     private readonly governed: GovernedProposalChecks,
     private readonly clock: Clock,
     private readonly random: Random,
+    private readonly antiFeeSniping: AntiFeeSniping,
   ) {}
 
   /** Returns the withdrawal and whether it was created now (false: same request id and content). */
   async propose(vaultId: string, input: unknown): Promise<{ created: boolean; withdrawal: WithdrawalView }> {
+    if (isPasskeyStatement(input)) return this.proposeByPasskey(vaultId, input);
     const outcome = await this.tx.run(async (manager) => {
       // Idempotency is decided before the nonce is consumed, so a client may re-send the very
       // same envelope after a lost answer and get the existing withdrawal back.
@@ -77,6 +87,39 @@ export class WithdrawalsService {
       return { created: true, id: await this.start(manager, vault, envelopeProposal(envelope), intent, hash) };
     });
     return { created: outcome.created, withdrawal: await this.withdrawals.view(outcome.id) };
+  }
+
+  /**
+   * A withdrawal proposed in the web app: a passkey statement of type `withdrawal.propose` whose
+   * body is the intent, by a passkey pinned for its signer in this vault's governed member set.
+   * As for an envelope, a re-sent statement returns the existing withdrawal before it is used up.
+   */
+  private async proposeByPasskey(vaultId: string, input: unknown): Promise<{ created: boolean; withdrawal: WithdrawalView }> {
+    const outcome = await this.tx.run(async (manager) => {
+      const pinnedFor = (signer: string) => this.pinnedPasskeys(manager, vaultId, signer);
+      const checked = await this.passkeys.check<WithdrawalIntent>(input, MESSAGE_TYPES.withdrawalPropose, pinnedFor);
+      const intent = parseWith(withdrawalIntentSchema, checked.statement.body, 'statement.body');
+      const hash = intentHash(intent);
+      if (intent.vaultId !== vaultId) throw new ConclaveError('VALIDATION_FAILED', 'statement.body.vaultId: does not match the route');
+      const vault = await this.vaults.find(vaultId, manager, true);
+      const existing = await this.withdrawals.findByRequest(manager, vaultId, intent.requestId);
+      if (existing) {
+        if (existing.intentHash !== hash) throw new ConclaveError('DUPLICATE_REQUEST', `requestId ${intent.requestId}: already used for another withdrawal`, { withdrawalId: existing.id });
+        return { created: false, id: existing.id };
+      }
+      const { statement, passkey } = await this.passkeys.consume<WithdrawalIntent>(manager, input, MESSAGE_TYPES.withdrawalPropose, pinnedFor);
+      return { created: true, id: await this.start(manager, vault, passkeyProposal(statement, passkey), intent, hash) };
+    });
+    return { created: outcome.created, withdrawal: await this.withdrawals.view(outcome.id) };
+  }
+
+  /** The passkeys pinned for `signer` in the vault's governed member set; a simple policy pins none. */
+  private async pinnedPasskeys(manager: EntityManager, vaultId: string, signer: string): Promise<readonly PinnedPasskey[]> {
+    const policy = JSON.parse((await this.vaults.find(vaultId, manager)).policy) as VaultPolicy;
+    if (policy.version !== GOVERNED_POLICY_VERSION) {
+      throw new ConclaveError('POLICY_NOT_GOVERNED', `vault ${vaultId}: has a simple (version 1) policy, which pins no passkeys; propose with a signed withdrawal.propose envelope (signer-cli propose)`);
+    }
+    return findMember(policy.members, signer)?.passkeys ?? [];
   }
 
   /**
@@ -173,7 +216,7 @@ export class WithdrawalsService {
       outputs: outputs.map((o) => ({ address: o.address, amount: o.amount })),
       change: selection.change > 0n ? { script: changeScript, amount: selection.change } : undefined,
       globalXpubs: vaultGlobalXpubs(descriptor),
-      locktime: 0,
+      locktime: await this.antiFeeSniping.locktime(manager, network),
       sequence: RBF_SEQUENCE,
     });
     const summary = inspectPsbt(psbt, this.scripts.oracle(vault), network);
@@ -191,6 +234,7 @@ export class WithdrawalsService {
       kind: `withdrawal.${state}`, subject: id,
       payload: {
         unsignedTxid: summary.unsignedTxid, fee: summary.fee.toString(), inputs: selection.inputs.map((c) => `${c.txid}:${c.vout}`), change: selection.change.toString(),
+        coinSelection: selection.algorithm, locktime: summary.locktime,
         requiredApprovals: rule.required, ...ruleDetails(rule, delayStart(source.created, stamp)),
       },
     });

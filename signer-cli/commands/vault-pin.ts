@@ -4,6 +4,10 @@
  * checks that the coordinator's member list is the descriptor's key list, derives the first
  * receive address itself and shows what the keyholders must compare out of band. Only after
  * the keyholder confirms is the vault pinned (durably) and a vault.confirm envelope sent.
+ *
+ * A governed vault is checked with the quorum-approved changes it went through since it was
+ * formed (vault/governed-history.ts): that is how a keyholder whose lost identity key the
+ * quorum replaced pins the vault again from a new home, with the same seed and the new key.
  */
 import { z } from 'zod';
 import { MESSAGE_TYPES, idSchema, type VaultConfirm } from '../../protocol/api';
@@ -12,13 +16,15 @@ import {
 } from '../../protocol/descriptor';
 import { ConclaveError } from '../../protocol/errors';
 import { identityFingerprint } from '../../protocol/identity';
-import { policyHash } from '../../protocol/policy';
+import { GOVERNED_POLICY_VERSION, policyHash } from '../../protocol/policy';
 import type { CliContext } from '../context';
 import { vaultViewSchema, type VaultViewParsed } from '../coordinator/views';
 import type { KeystorePublic } from '../keystore/keystore-format';
 import type { CommandResult } from '../output';
-import type { PinnedVault } from '../state/state-file';
+import type { AppliedChange, PinnedVault } from '../state/state-file';
 import { confirm } from '../terminal';
+import { fetchChanges } from '../governance/changes-api';
+import type { ChangeViewParsed } from '../coordinator/views';
 import { checkVaultEvidence } from '../vault/evidence';
 import { checkPolicyFits } from '../vault/policy-fit';
 import { policyLines } from '../vault/policy-text';
@@ -35,12 +41,16 @@ export async function runVaultPin(ctx: CliContext, vaultId: string, options: Vau
     throw new ConclaveError('VAULT_KIND_UNSUPPORTED', `vault ${vaultId}: is a FROST vault; a participant pins it with "conclave-signer frost join <setupId>" when its key generation completes`);
   }
   const vault = await ctx.coordinator().get(`/api/v1/vaults/${vaultId}`, vaultViewSchema);
-  return pinAndConfirmVault(ctx, vaultId, vault, options);
+  // The signed evidence of the changes since formation; only what this signer accepts of it counts.
+  const changes = vault.policy.version === GOVERNED_POLICY_VERSION ? await fetchChanges(ctx.coordinator(), vaultId) : null;
+  return pinAndConfirmVault(ctx, vaultId, vault, { ...options, changes });
 }
 
 export interface PinAndConfirmOptions extends VaultPinOptions {
   /** Lines shown before this command's own review, e.g. what `setup confirm` checked in the BSMS descriptor record. */
   preface?: string[];
+  /** A governed vault's changes as the coordinator relays them (vault pin); none at formation (setup confirm). */
+  changes?: readonly ChangeViewParsed[] | null;
 }
 
 /**
@@ -51,7 +61,7 @@ export interface PinAndConfirmOptions extends VaultPinOptions {
 export async function pinAndConfirmVault(ctx: CliContext, vaultId: string, vault: VaultViewParsed, options: PinAndConfirmOptions): Promise<CommandResult> {
   const pub = ctx.keystorePublic();
   const client = ctx.coordinator();
-  const checked = checkVault(vault, vaultId, pub, ctx.now());
+  const checked = checkVault(vault, vaultId, pub, ctx.now(), options.changes ?? null);
   const pin: PinnedVault = {
     vaultId,
     name: vault.name,
@@ -65,6 +75,7 @@ export async function pinAndConfirmVault(ctx: CliContext, vaultId: string, vault
     policy: vault.policy,
     policyHash: checked.policyHash,
     pinnedAt: ctx.now().toISOString(),
+    ...(checked.appliedChanges.length > 0 ? { appliedChanges: checked.appliedChanges } : {}),
   };
 
   const existing = ctx.state.read().vaults.find((v) => v.vaultId === vaultId);
@@ -119,10 +130,10 @@ export async function pinAndConfirmVault(ctx: CliContext, vaultId: string, vault
   };
 }
 
-interface CheckedVault { descriptor: MultisigVaultDescriptor; ownIndex: number; firstAddress: string; policyHash: string }
+interface CheckedVault { descriptor: MultisigVaultDescriptor; ownIndex: number; firstAddress: string; policyHash: string; appliedChanges: AppliedChange[] }
 
 /** Everything the coordinator says about the vault must agree with the descriptor this signer parses. */
-function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic, now: Date): CheckedVault {
+function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic, now: Date, changes: readonly ChangeViewParsed[] | null): CheckedVault {
   const mismatch = (what: string) => new ConclaveError('PIN_MISMATCH', `vault ${vaultId}: ${what}`);
   if (vault.id !== vaultId) throw mismatch(`the coordinator answered with vault ${vault.id}`);
   if (vault.network !== pub.network) throw mismatch(`is on ${vault.network}, this signer on ${pub.network}`);
@@ -158,13 +169,13 @@ function checkVault(vault: VaultViewParsed, vaultId: string, pub: KeystorePublic
   const pinnedPolicyHash = policyHash(vault.policy);
   if (pinnedPolicyHash !== vault.policyHash) throw mismatch(`its policy hash ${vault.policyHash} is not the hash of the policy it shows`);
   checkPolicyFits(vault.policy, identities, vaultId, pub.network);
-  checkVaultEvidence(vault, descriptor, pub.network, now);
+  const history = checkVaultEvidence(vault, descriptor, pub.network, now, changes);
   const firstAddress = deriveVaultScript(descriptor, 0, 0).address;
   // Keyholders who confirmed before us must have derived the same first address; a view that says otherwise is lying somewhere.
   for (const c of vault.confirmations) {
     if (c.firstAddress !== firstAddress) throw mismatch(`keyholder ${identityFingerprint(c.identityKey)} is shown as having confirmed the first address ${c.firstAddress}, but this signer derives ${firstAddress}`);
   }
-  return { descriptor, ownIndex, firstAddress, policyHash: pinnedPolicyHash };
+  return { descriptor, ownIndex, firstAddress, policyHash: pinnedPolicyHash, appliedChanges: history?.appliedChanges ?? [] };
 }
 
 function sameMembers(a: PinnedVault, b: PinnedVault): boolean {

@@ -6,7 +6,8 @@
  */
 import { ConclaveError } from '../../protocol/errors';
 import { GOVERNED_POLICY_VERSION, governedPolicyOf, pinnedPolicyState, policyHash } from '../../protocol/policy';
-import type { PinnedPolicyState } from '../../protocol/policy-engine';
+import { identityFingerprint } from '../../protocol/identity';
+import type { ChangeProposal, PinnedPolicyState } from '../../protocol/policy-engine';
 import { type AppliedChange, type PinnedVault, type SignerState, findPinned } from '../state/state-file';
 
 /** The pinned policy state of a governed vault; POLICY_NOT_GOVERNED for a simple (version 1) policy. */
@@ -33,9 +34,24 @@ export function appliedChanges(pinned: PinnedVault): AppliedChange[] {
  * Pins `next` for the vault in `state` (mutated, inside StateStore.update) and records the
  * change, so that the policy, its hash and the record are written in one atomic file write.
  */
-export function pinChange(state: SignerState, vaultId: string, next: PinnedPolicyState, record: AppliedChange): void {
+export function pinChange(state: SignerState, vaultId: string, next: PinnedPolicyState, record: AppliedChange, change?: ChangeProposal): void {
   const pinned = findPinned(state, vaultId);
   pinned.policy = governedPolicyOf(next);
   pinned.policyHash = policyHash(pinned.policy);
   pinned.appliedChanges = [...appliedChanges(pinned), record];
+  if (change !== undefined) replacePinnedKeyholder(pinned, change);
+}
+
+/**
+ * A keyholder's identity key replaced by the quorum: the pinned keyholders (which name who may
+ * submit signatures, make FROST commitments, and whose statements the audit log may show) take
+ * the new key at the same position, with its fingerprint computed here. The descriptor and the
+ * account key stay: the keyholder restores the same seed under a new identity.
+ */
+export function replacePinnedKeyholder(pinned: PinnedVault, change: ChangeProposal): void {
+  if (change.op !== 'member.replace-credentials' || change.newIdentityKey === undefined) return;
+  const { newIdentityKey } = change;
+  pinned.members = pinned.members.map((m) => (m.identityKey === change.identityKey
+    ? { ...m, identityKey: newIdentityKey, fingerprint: identityFingerprint(newIdentityKey) }
+    : m));
 }

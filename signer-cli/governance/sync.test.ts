@@ -10,13 +10,25 @@ import { policyRulesHash } from '../../protocol/policy-engine';
 import {
   DAY, HOUR, NEW_ADDRESS, NOW, POLICY, SECOND, VAULT_ID, ada, address, approveChange, at, ben, cat, cy, dee, ian, pinned, propose, zed,
 } from '../../protocol/policy-engine/test-fixture';
+import { identityPublicKey } from '../../protocol/envelope';
+import { identityFingerprint } from '../../protocol/identity';
 import { StateStore, findPinned } from '../state/state-file';
+import { pinnedForSigning } from '../vault/pinned';
 import { governedHome, pinnedStateIn, pinnedVault, view } from './governance.fixture';
 import { applyReadyChanges } from './sync';
 
 const T0 = at(-4 * DAY);
 const after = (ms: number) => new Date(T0.getTime() + ms);
 const clock = (date: Date) => () => date;
+
+/** A governed home whose pinned keyholders are the policy's: Cat, Cy, Dee, in descriptor order. */
+function keyholdersHome(): ReturnType<typeof governedHome> {
+  const home = governedHome();
+  home.store.update((s) => {
+    findPinned(s, VAULT_ID).members = [cat, cy, dee].map((p) => ({ identityKey: p.key, name: p.name, fingerprint: identityFingerprint(p.key) }));
+  });
+  return home;
+}
 
 describe('governance sync', () => {
   test('an address-book addition approved by the quorum is pinned, with its record, in state.json', () => {
@@ -77,6 +89,40 @@ describe('governance sync', () => {
     expect(late.applied.map((a) => a.op)).toEqual(['member.replace-credentials']);
     const members = pinnedStateIn(store, VAULT_ID).members.members;
     expect(members.find((m) => m.name === 'Cy')?.identityKey).toBe(zed.key);
+  });
+
+  test("a keyholder's replaced identity key replaces it in the pinned keyholders too, in the same write, at the same position", () => {
+    const { home, store } = keyholdersHome();
+    const replacement = identityPublicKey(new Uint8Array(32).fill(77));
+    const proposal = propose(pinnedStateIn(store, VAULT_ID), { op: 'member.replace-credentials', identityKey: cy.key, newIdentityKey: replacement }, ada, T0);
+    const approvals = [approveChange(proposal, ben, after(HOUR)), approveChange(proposal, cat, after(HOUR)), approveChange(proposal, dee, after(HOUR))];
+    const before = findPinned(store.read(), VAULT_ID);
+
+    // Pending: the pinned keyholders stay as they are.
+    applyReadyChanges(store, VAULT_ID, [view(proposal, approvals)], clock(after(HOUR)));
+    expect(findPinned(store.read(), VAULT_ID).members).toEqual(before.members);
+
+    const report = applyReadyChanges(store, VAULT_ID, [view(proposal, approvals)], clock(after(HOUR + 48 * HOUR)));
+    expect(report.applied.map((a) => a.op)).toEqual(['member.replace-credentials']);
+    const onDisk = findPinned(new StateStore(home).read(), VAULT_ID);
+    expect(onDisk.members).toEqual([
+      before.members[0],
+      { identityKey: replacement, name: 'Cy', fingerprint: identityFingerprint(replacement) },
+      before.members[2],
+    ]);
+    // The descriptor and this signer's position stay: the keyholder keeps the seed.
+    expect([onDisk.descriptor, onDisk.ownIndex]).toEqual([before.descriptor, before.ownIndex]);
+    expect(pinnedForSigning(onDisk).memberKeys).toEqual([cat.key, replacement, dee.key]);
+  });
+
+  test('a change that replaces only passkeys leaves the pinned keyholders alone', () => {
+    const { store } = keyholdersHome();
+    const before = findPinned(store.read(), VAULT_ID).members;
+    const passkeys = [{ credentialId: 'A'.repeat(22), publicKey: 'B'.repeat(40) }];
+    const proposal = propose(pinnedStateIn(store, VAULT_ID), { op: 'member.replace-credentials', identityKey: cy.key, passkeys }, ada, T0);
+    const approvals = [approveChange(proposal, ben, after(HOUR)), approveChange(proposal, cat, after(HOUR)), approveChange(proposal, dee, after(HOUR))];
+    expect(applyReadyChanges(store, VAULT_ID, [view(proposal, approvals)], clock(after(HOUR + 48 * HOUR))).applied).toHaveLength(1);
+    expect(findPinned(store.read(), VAULT_ID).members).toEqual(before);
   });
 
   test('changes built on one another are pinned in base order, whatever order they are listed in', () => {

@@ -109,7 +109,8 @@ function pinIfStillAccepted(store: StateStore, vaultId: string, view: ChangeView
       appliedAt: now.toISOString(),
       effectiveAt: assessment.effectiveAt?.toISOString() ?? null,
     };
-    pinChange(signerState, vaultId, assessment.result.state, record);
+    // The pinned keyholders follow a replaced identity key in the same atomic write.
+    pinChange(signerState, vaultId, assessment.result.state, record, assessment.result.review.change ?? undefined);
   });
   return record;
 }

@@ -38,10 +38,14 @@ const NEEDS = {
   sign: row({ keyholder: A }, { read: DENY, propose: DENY }),
   govern: row({ admin: A, approver: A, keyholder: A }, { read: DENY, propose: DENY }),
   act: row({ admin: A, initiator: A, approver: A, keyholder: A }, { read: DENY, propose: DENY }),
+  /** Webhooks: admins of a governed vault, keyholders (a simple vault's administrators); the service judges the vault. */
+  administer: row({ admin: A, keyholder: A }, { read: DENY, propose: DENY }),
+  /** Webhook endpoints and delivery logs: administrators and auditors, by session; never a token. */
+  oversee: row({ admin: A, auditor: A, keyholder: A }, { read: DENY, propose: DENY }),
 };
 
 /** Routes where a member acts by a signed statement in the body; elsewhere members call with their session. */
-const STATEMENT_NEEDS = new Set<keyof typeof NEEDS>(['public', 'member', 'grant', 'propose', 'approve', 'sign', 'govern', 'act']);
+const STATEMENT_NEEDS = new Set<keyof typeof NEEDS>(['public', 'member', 'grant', 'propose', 'approve', 'sign', 'govern', 'act', 'administer']);
 
 const TABLE: Record<string, keyof typeof NEEDS> = {
   'GET /health': 'public',
@@ -94,6 +98,13 @@ const TABLE: Record<string, keyof typeof NEEDS> = {
   'GET /api/v1/vaults/:id/changes/:changeId': 'read',
   'POST /api/v1/vaults/:id/changes/:changeId/approvals': 'govern',
   'GET /api/v1/vaults/:id/policy': 'read',
+  // The web app (server/web): its page and content-hashed assets are public; what it shows comes from the routes above.
+  'GET /': 'public',
+  'GET /assets/:file': 'public',
+  'POST /api/v1/webhooks': 'administer',
+  'GET /api/v1/webhooks': 'oversee',
+  'POST /api/v1/webhooks/:id/disable': 'administer',
+  'GET /api/v1/webhooks/:id/deliveries': 'oversee',
 };
 
 /** Swagger UI and the OpenAPI document are served outside the controllers, to everyone. */
@@ -119,6 +130,7 @@ describe('role matrix: every route, every caller', () => {
     .replace('/withdrawals/:id', `/withdrawals/${cast.byToken.id}`)
     .replace('/members/:id', `/members/${randomUUID()}`)
     .replace('/setups/:id', `/setups/${randomUUID()}`)
+    .replace('/webhooks/:id', `/webhooks/${randomUUID()}`)
     .replace(':setupId', 'ab'.repeat(16))
     .replace(':recipient', cast.alice.identityKey)
     .replace(':sessionId', randomUUID())
@@ -129,6 +141,11 @@ describe('role matrix: every route, every caller', () => {
     if (DOCS.test(path)) {
       const bearer = ROLES.includes(caller as MemberRole) ? await coord.sessionFor(cast.byRole[caller as MemberRole]) : caller === 'anonymous' ? null : cast.tokens.read;
       const page = await fetch(coord.url + url, bearer === null ? {} : { headers: { authorization: `Bearer ${bearer}` } });
+      return { status: page.status, code: null };
+    }
+    if (path === '/') {
+      // The web app's page is HTML, for everyone.
+      const page = await fetch(coord.url + url);
       return { status: page.status, code: null };
     }
     const body = method === 'GET' ? undefined : {};

@@ -45,11 +45,25 @@ export class Initial1763860000000 implements MigrationInterface {
       "CREATE TABLE \"withdrawal_transactions\" (\"withdrawal_id\" character varying(36) NOT NULL, \"unsigned_txid\" character varying(64) NOT NULL, \"intent_hash\" character varying(64) NOT NULL, \"fee\" character varying(20) NOT NULL, \"txid\" character varying(64), \"tx_hex\" text, \"replaced_by\" character varying(64) NOT NULL, \"replaced_at\" character varying(32) NOT NULL, CONSTRAINT \"PK_a61752ba4171079c1cf99031a56\" PRIMARY KEY (\"withdrawal_id\", \"unsigned_txid\"))",
       "CREATE TABLE \"withdrawals\" (\"id\" character varying(36) NOT NULL, \"vault_id\" character varying(36) NOT NULL, \"request_id\" character varying(64) NOT NULL, \"state\" character varying(24) NOT NULL, \"intent\" text NOT NULL, \"intent_hash\" character varying(64) NOT NULL, \"proposal_envelope\" text NOT NULL, \"proposed_by\" character varying(64) NOT NULL, \"psbt\" text NOT NULL, \"unsigned_txid\" character varying(64) NOT NULL, \"fee\" character varying(20) NOT NULL, \"txid\" character varying(64), \"tx_hex\" text, \"created_at\" character varying(32) NOT NULL, \"updated_at\" character varying(32) NOT NULL, CONSTRAINT \"PK_9871ec481baa7755f8bd8b7c7e9\" PRIMARY KEY (\"id\"))",
       "CREATE UNIQUE INDEX \"IDX_16ff937079eea7678575d618cb\" ON \"withdrawals\"  (\"vault_id\", \"request_id\") ",
+      "CREATE TABLE \"webhook_attempts\" (\"id\" character varying(36) NOT NULL, \"delivery_id\" character varying(36) NOT NULL, \"attempt\" integer NOT NULL, \"started_at\" character varying(32) NOT NULL, \"outcome\" character varying(16) NOT NULL, \"status\" integer, \"error\" text, \"duration_ms\" integer, CONSTRAINT \"PK_2de7e7887ad97de459adab62638\" PRIMARY KEY (\"id\"))",
+      "CREATE UNIQUE INDEX \"IDX_5ec32a71f45112dcc2ef75373a\" ON \"webhook_attempts\"  (\"delivery_id\", \"attempt\") ",
+      "CREATE TABLE \"webhook_cursor\" (\"id\" integer NOT NULL, \"seq\" integer NOT NULL, CONSTRAINT \"PK_0c6c384afe5f86ad6ef997092d2\" PRIMARY KEY (\"id\"))",
+      "CREATE TABLE \"webhook_deliveries\" (\"id\" character varying(36) NOT NULL, \"endpoint_id\" character varying(36) NOT NULL, \"event\" character varying(64) NOT NULL, \"audit_seq\" integer NOT NULL, \"audit_hash\" character varying(64) NOT NULL, \"body\" text NOT NULL, \"state\" character varying(16) NOT NULL, \"attempts\" integer NOT NULL DEFAULT '0', \"next_attempt_at\" character varying(32), \"delivered_at\" character varying(32), \"last_status\" integer, \"last_error\" text, \"created_at\" character varying(32) NOT NULL, \"updated_at\" character varying(32) NOT NULL, CONSTRAINT \"PK_535dd409947fb6d8fc6dfc0112a\" PRIMARY KEY (\"id\"))",
+      "CREATE INDEX \"IDX_9f0b15a60fcebd319a747955d4\" ON \"webhook_deliveries\"  (\"state\", \"next_attempt_at\") ",
+      "CREATE UNIQUE INDEX \"IDX_45f0136296a787d9f97581b859\" ON \"webhook_deliveries\"  (\"endpoint_id\", \"audit_seq\") ",
+      "CREATE TABLE \"webhook_endpoints\" (\"id\" character varying(36) NOT NULL, \"url\" text NOT NULL, \"events\" text NOT NULL, \"vault_ids\" text NOT NULL, \"description\" character varying(200) NOT NULL, \"secret_sealed\" text NOT NULL, \"created_by\" character varying(64) NOT NULL, \"create_envelope\" text NOT NULL, \"created_at\" character varying(32) NOT NULL, \"from_seq\" integer NOT NULL, \"disabled_at\" character varying(32), \"disabled_by\" character varying(64), CONSTRAINT \"PK_054c4cfb95223732f5939d2d546\" PRIMARY KEY (\"id\"))",
     ]) await queryRunner.query(sql);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const sql of [
+      "DROP TABLE \"webhook_endpoints\"",
+      "DROP INDEX \"IDX_45f0136296a787d9f97581b859\"",
+      "DROP INDEX \"IDX_9f0b15a60fcebd319a747955d4\"",
+      "DROP TABLE \"webhook_deliveries\"",
+      "DROP TABLE \"webhook_cursor\"",
+      "DROP INDEX \"IDX_5ec32a71f45112dcc2ef75373a\"",
+      "DROP TABLE \"webhook_attempts\"",
       "DROP INDEX \"IDX_16ff937079eea7678575d618cb\"",
       "DROP TABLE \"withdrawals\"",
       "DROP TABLE \"withdrawal_transactions\"",

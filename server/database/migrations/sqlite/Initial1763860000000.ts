@@ -45,11 +45,25 @@ export class Initial1763860000000 implements MigrationInterface {
       "CREATE TABLE \"withdrawal_transactions\" (\"withdrawal_id\" varchar(36) NOT NULL, \"unsigned_txid\" varchar(64) NOT NULL, \"intent_hash\" varchar(64) NOT NULL, \"fee\" varchar(20) NOT NULL, \"txid\" varchar(64), \"tx_hex\" text, \"replaced_by\" varchar(64) NOT NULL, \"replaced_at\" varchar(32) NOT NULL, PRIMARY KEY (\"withdrawal_id\", \"unsigned_txid\"))",
       "CREATE TABLE \"withdrawals\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"vault_id\" varchar(36) NOT NULL, \"request_id\" varchar(64) NOT NULL, \"state\" varchar(24) NOT NULL, \"intent\" text NOT NULL, \"intent_hash\" varchar(64) NOT NULL, \"proposal_envelope\" text NOT NULL, \"proposed_by\" varchar(64) NOT NULL, \"psbt\" text NOT NULL, \"unsigned_txid\" varchar(64) NOT NULL, \"fee\" varchar(20) NOT NULL, \"txid\" varchar(64), \"tx_hex\" text, \"created_at\" varchar(32) NOT NULL, \"updated_at\" varchar(32) NOT NULL)",
       "CREATE UNIQUE INDEX \"IDX_16ff937079eea7678575d618cb\" ON \"withdrawals\" (\"vault_id\", \"request_id\") ",
+      "CREATE TABLE \"webhook_attempts\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"delivery_id\" varchar(36) NOT NULL, \"attempt\" integer NOT NULL, \"started_at\" varchar(32) NOT NULL, \"outcome\" varchar(16) NOT NULL, \"status\" integer, \"error\" text, \"duration_ms\" integer)",
+      "CREATE UNIQUE INDEX \"IDX_5ec32a71f45112dcc2ef75373a\" ON \"webhook_attempts\" (\"delivery_id\", \"attempt\") ",
+      "CREATE TABLE \"webhook_cursor\" (\"id\" integer PRIMARY KEY NOT NULL, \"seq\" integer NOT NULL)",
+      "CREATE TABLE \"webhook_deliveries\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"endpoint_id\" varchar(36) NOT NULL, \"event\" varchar(64) NOT NULL, \"audit_seq\" integer NOT NULL, \"audit_hash\" varchar(64) NOT NULL, \"body\" text NOT NULL, \"state\" varchar(16) NOT NULL, \"attempts\" integer NOT NULL DEFAULT (0), \"next_attempt_at\" varchar(32), \"delivered_at\" varchar(32), \"last_status\" integer, \"last_error\" text, \"created_at\" varchar(32) NOT NULL, \"updated_at\" varchar(32) NOT NULL)",
+      "CREATE INDEX \"IDX_9f0b15a60fcebd319a747955d4\" ON \"webhook_deliveries\" (\"state\", \"next_attempt_at\") ",
+      "CREATE UNIQUE INDEX \"IDX_45f0136296a787d9f97581b859\" ON \"webhook_deliveries\" (\"endpoint_id\", \"audit_seq\") ",
+      "CREATE TABLE \"webhook_endpoints\" (\"id\" varchar(36) PRIMARY KEY NOT NULL, \"url\" text NOT NULL, \"events\" text NOT NULL, \"vault_ids\" text NOT NULL, \"description\" varchar(200) NOT NULL, \"secret_sealed\" text NOT NULL, \"created_by\" varchar(64) NOT NULL, \"create_envelope\" text NOT NULL, \"created_at\" varchar(32) NOT NULL, \"from_seq\" integer NOT NULL, \"disabled_at\" varchar(32), \"disabled_by\" varchar(64))",
     ]) await queryRunner.query(sql);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     for (const sql of [
+      "DROP TABLE \"webhook_endpoints\"",
+      "DROP INDEX \"IDX_45f0136296a787d9f97581b859\"",
+      "DROP INDEX \"IDX_9f0b15a60fcebd319a747955d4\"",
+      "DROP TABLE \"webhook_deliveries\"",
+      "DROP TABLE \"webhook_cursor\"",
+      "DROP INDEX \"IDX_5ec32a71f45112dcc2ef75373a\"",
+      "DROP TABLE \"webhook_attempts\"",
       "DROP INDEX \"IDX_16ff937079eea7678575d618cb\"",
       "DROP TABLE \"withdrawals\"",
       "DROP TABLE \"withdrawal_transactions\"",
