@@ -309,6 +309,32 @@ export interface AuditEventView {
   coordinatorSig: string;
 }
 
+/**
+ * GET /api/v1/fee-estimates: the coordinator's chain backend's fee rates for three confirmation
+ * targets, to prefill a proposal's fee rate. A suggestion only: a proposer signs whatever rate it
+ * chooses, and every signer holds it to the pinned policy's caps. `fallback` marks a rate the
+ * backend could not estimate (a young chain, no data): CONCLAVE_FALLBACK_FEE_RATE stands in, as
+ * it does for every rate of an offline coordinator. No rate is below CONCLAVE_MIN_FEE_RATE.
+ */
+export const FEE_TARGETS = [
+  { name: 'priority', targetBlocks: 2 },
+  { name: 'normal', targetBlocks: 6 },
+  { name: 'economy', targetBlocks: 144 },
+] as const;
+export type FeeTargetName = (typeof FEE_TARGETS)[number]['name'];
+export const feeEstimatesViewSchema = z.object({
+  source: z.enum(['core', 'esplora', 'offline']),
+  rates: z.array(z.object({
+    name: z.enum(['priority', 'normal', 'economy']),
+    targetBlocks: z.number().int().min(1).max(1008),
+    feeRate: feeRateSchema,
+    fallback: z.boolean(),
+  }).strict()).length(FEE_TARGETS.length),
+  /** When the backend was asked (answers are cached for a minute). */
+  fetchedAt: z.iso.datetime(),
+}).strict();
+export type FeeEstimatesView = z.infer<typeof feeEstimatesViewSchema>;
+
 export interface ErrorBody { error: { code: string; message: string; details?: Record<string, unknown> } }
 
 // ---- WebSocket frames ----

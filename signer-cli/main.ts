@@ -194,7 +194,7 @@ function buildProgram(): Command {
     .description('sign and submit a withdrawal intent')
     .requiredOption('--to <address>', 'destination, repeatable (pairs with --amount in order)', collect)
     .requiredOption('--amount <sats>', 'amount in satoshis, repeatable', collect)
-    .requiredOption('--fee-rate <sat/vB>', 'fee rate, e.g. 2 or 0.5')
+    .option('--fee-rate <sat/vB>', 'fee rate, e.g. 2 or 0.5 (default: the coordinator\'s "normal" estimate, 6 blocks)')
     .option('--max-fee <sats>', 'absolute fee cap', DEFAULT_MAX_FEE_SATS)
     .option('--memo <text>', 'note for the approvers', '')
     .option('--request-id <id>', 'idempotency key (default: random)')

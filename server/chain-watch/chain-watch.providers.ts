@@ -2,7 +2,7 @@
  * The chain watcher's providers, registered by app.module.ts: the chain backend (null offline;
  * its network is checked when the application initializes, ChainWatchService.onModuleInit),
  * the coin-depth gate of coin selection, the anti-fee-sniping locktime of new transactions, and
- * the watcher's services.
+ * the watcher's services, and the fee estimates proposals are prefilled with.
  */
 import type { Provider } from '@nestjs/common';
 import { CHAIN_BACKEND, createChainBackend } from '../chain/chain-factory';
@@ -12,6 +12,7 @@ import { ChainWatchRepository } from './chain-watch.repository';
 import { ChainWatchService } from './chain-watch.service';
 import { COIN_DEPTH, ChainCoinDepth } from './coin-depth';
 import { DepositWatcher } from './deposit-watcher';
+import { FeeEstimatesService } from './fee-estimates.service';
 import { WithdrawalBroadcaster } from './withdrawal-broadcaster';
 import { WithdrawalTracker } from './withdrawal-tracker';
 
@@ -22,5 +23,5 @@ export const CHAIN_WATCH_PROVIDERS: Provider[] = [
     inject: [APP_CONFIG, ChainWatchRepository],
     useFactory: (config: AppConfig, repo: ChainWatchRepository) => (config.chain.backend === 'offline' ? null : new ChainCoinDepth(repo, config.chainWatch.minConfirmations)),
   },
-  ChainWatchRepository, AntiFeeSniping, DepositWatcher, WithdrawalBroadcaster, WithdrawalTracker, ChainWatchService,
+  ChainWatchRepository, AntiFeeSniping, DepositWatcher, WithdrawalBroadcaster, WithdrawalTracker, ChainWatchService, FeeEstimatesService,
 ];

@@ -44,7 +44,8 @@ interface ChainCommon {
 }
 
 export type ChainConfig =
-  | { backend: 'offline' }
+  /** Offline, the fallback rate is what GET /api/v1/fee-estimates suggests (server/chain-watch/fee-estimates.service.ts). */
+  | { backend: 'offline'; fallbackFeeRate: string }
   | ({ backend: 'core'; url: string; auth: CoreAuth } & ChainCommon)
   | ({ backend: 'esplora'; url: string } & ChainCommon);
 
@@ -78,11 +79,11 @@ export function chainConfigFromEnv(e: ChainEnv, network: NetworkName, minFeeRate
       auth = { user: e.CONCLAVE_CORE_USER!, password: e.CONCLAVE_CORE_PASSWORD! };
     }
     const url = e.CONCLAVE_CORE_URL ?? `http://127.0.0.1:${CORE_RPC_PORTS[network]}`;
-    return auth && issues.length === 0 ? { chain: { backend: 'core', url, auth, ...common }, issues } : { chain: { backend: 'offline' }, issues };
+    return auth && issues.length === 0 ? { chain: { backend: 'core', url, auth, ...common }, issues } : { chain: { backend: 'offline', fallbackFeeRate: e.CONCLAVE_FALLBACK_FEE_RATE }, issues };
   }
   if (e.CONCLAVE_CHAIN === 'esplora') {
     if (e.CONCLAVE_ESPLORA_URL === undefined) issues.push('CONCLAVE_ESPLORA_URL: required with CONCLAVE_CHAIN=esplora (the API root, e.g. http://127.0.0.1:3002)');
-    return issues.length === 0 ? { chain: { backend: 'esplora', url: e.CONCLAVE_ESPLORA_URL!, ...common }, issues } : { chain: { backend: 'offline' }, issues };
+    return issues.length === 0 ? { chain: { backend: 'esplora', url: e.CONCLAVE_ESPLORA_URL!, ...common }, issues } : { chain: { backend: 'offline', fallbackFeeRate: e.CONCLAVE_FALLBACK_FEE_RATE }, issues };
   }
-  return { chain: { backend: 'offline' }, issues };
+  return { chain: { backend: 'offline', fallbackFeeRate: e.CONCLAVE_FALLBACK_FEE_RATE }, issues };
 }

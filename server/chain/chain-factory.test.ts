@@ -6,7 +6,7 @@ import { EsploraClient } from './esplora-client';
 
 describe('chain configuration', () => {
   it('is offline by default, as before', () => {
-    expect(loadConfig({}).chain).toEqual({ backend: 'offline' });
+    expect(loadConfig({}).chain).toEqual({ backend: 'offline', fallbackFeeRate: '1' });
     expect(createChainBackend(loadConfig({}))).toBeNull();
   });
 

@@ -1,8 +1,9 @@
 /**
- * `propose <vaultId> --to <address> --amount <sats> [--to .. --amount ..] --fee-rate <sat/vB>
+ * `propose <vaultId> --to <address> --amount <sats> [--to .. --amount ..] [--fee-rate <sat/vB>]
  * [--max-fee <sats>] [--memo <text>] [--request-id <id>] [--expires-in <minutes> | --expires-at <iso>]`:
- * sign a withdrawal intent and submit it. The request id makes retries safe: the same id with
- * the same content (so the same --expires-at) returns the existing withdrawal.
+ * sign a withdrawal intent and submit it. Without --fee-rate, the coordinator's "normal" fee
+ * estimate is used, and said so (propose-fee-rate.ts). The request id makes retries safe: the same
+ * id with the same content (so the same --expires-at and fee rate) returns the existing withdrawal.
  */
 import { randomBytes } from 'node:crypto';
 import { MESSAGE_TYPES, idSchema, withdrawalIntentSchema, type WithdrawalIntent } from '../../protocol/api';
@@ -10,13 +11,14 @@ import { formatBtc, parseSats } from '../../protocol/amounts';
 import { ConclaveError } from '../../protocol/errors';
 import { intentHash } from '../../protocol/intent/intent-hash';
 import { MAX_INTENT_LIFETIME_DAYS } from '../../protocol/intent/verify-withdrawal';
-import { feeRateToMsatPerVbyte } from '../../protocol/intent/fee-rate';
+import { feeCaps } from '../../protocol/policy';
 import { addressToScript } from '../../protocol/psbt';
 import type { CliContext } from '../context';
 import { withdrawalViewSchema } from '../coordinator/views';
 import type { CommandResult } from '../output';
 import { findPinned } from '../state/state-file';
 import { parseArg, parseCount } from '../validate';
+import { chooseFeeRate, feeRateText } from './propose-fee-rate';
 
 /** Default absolute fee cap: 0.001 BTC, generous for any ordinary withdrawal, small against a mistake. */
 export const DEFAULT_MAX_FEE_SATS = '100000';
@@ -25,7 +27,8 @@ export const DEFAULT_EXPIRES_IN_MINUTES = '1440';
 export interface ProposeOptions {
   to: string[];
   amount: string[];
-  feeRate: string;
+  /** Absent: the coordinator's normal estimate. */
+  feeRate?: string;
   maxFee: string;
   memo: string;
   requestId?: string;
@@ -66,16 +69,16 @@ export async function runPropose(ctx: CliContext, vaultId: string, options: Prop
     if (sats === 0n) throw new ConclaveError('AMOUNT_INVALID', `--amount: must be more than 0 sat`);
     return { address, amount: sats.toString() };
   });
-  feeRateToMsatPerVbyte(options.feeRate, '--fee-rate');
   parseSats(options.maxFee, '--max-fee');
   const now = ctx.now();
   const expiresAt = expiry(options, now);
+  const fee = await chooseFeeRate(options.feeRate, ctx.coordinator(), feeCaps(pinned.policy).maxFeeRate);
   const intent: WithdrawalIntent = parseArg(withdrawalIntentSchema, {
     vaultId,
     network,
     requestId: options.requestId ?? randomBytes(16).toString('hex'),
     outputs,
-    feeRate: options.feeRate,
+    feeRate: fee.feeRate,
     maxFee: options.maxFee,
     memo: options.memo,
     expiresAt,
@@ -98,12 +101,16 @@ export async function runPropose(ctx: CliContext, vaultId: string, options: Prop
       intentHash: withdrawal.intentHash,
       created: status === 201,
       fee: withdrawal.fee,
+      feeRate: intent.feeRate,
+      feeRateFrom: fee.from,
+      ...(fee.estimate ? { feeEstimate: fee.estimate } : {}),
       unsignedTxid: withdrawal.unsignedTxid,
     },
     text: [
       `${status === 201 ? 'Proposed' : 'Already proposed (same request id)'}: withdrawal ${withdrawal.id}, state ${withdrawal.state}.`,
       ...intent.outputs.map((o) => `  pay ${formatBtc(BigInt(o.amount))} (${o.amount} sat) to ${o.address}`),
-      `  fee rate ${intent.feeRate} sat/vB, fee cap ${intent.maxFee} sat; the coordinator's PSBT pays ${withdrawal.fee} sat`,
+      `  ${feeRateText(fee)}`,
+      `  fee cap ${intent.maxFee} sat; the coordinator's PSBT pays ${withdrawal.fee} sat`,
       `  request id ${withdrawal.requestId}, intent hash ${withdrawal.intentHash}`,
     ],
   };

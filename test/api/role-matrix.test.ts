@@ -60,6 +60,7 @@ const TABLE: Record<string, keyof typeof NEEDS> = {
   'GET /api/v1/vaults/:id/addresses': 'read',
   'POST /api/v1/vaults/:id/deposits': 'member',
   'GET /api/v1/vaults/:id/utxos': 'read',
+  'GET /api/v1/fee-estimates': 'read',
   'POST /api/v1/vaults/:id/withdrawals': 'propose',
   'GET /api/v1/vaults/:id/withdrawals': 'read',
   'GET /api/v1/withdrawals/:id': 'readOwn',

@@ -1,20 +1,50 @@
 /**
  * Proposing a withdrawal: a destination from the address book (only entries usable now can be
- * chosen), an amount in BTC or sats, a fee rate within the policy's cap, a memo and an expiry.
+ * chosen), an amount in BTC or sats, a fee rate within the policy's cap (presets from the
+ * coordinator's fee estimates, GET /api/v1/fee-estimates, or a custom rate), a memo and an expiry.
  * The intent is signed with the member's passkey as a `withdrawal.propose` statement, which the
  * coordinator and every signer verify against the passkeys pinned for them.
  */
-import { MESSAGE_TYPES, type WithdrawalIntent, type WithdrawalView } from '../../../protocol/api';
+import { type FeeEstimatesView, MESSAGE_TYPES, type WithdrawalIntent, type WithdrawalView } from '../../../protocol/api';
 import { entryStatus } from '../../../protocol/policy-engine/address-book';
 import { api } from '../api';
 import { accessIn, loadVault } from '../data';
-import { empty, errorBox, h, replace } from '../dom';
+import { describeError, empty, errorBox, h, replace } from '../dom';
 import { amount, btc, parseAmount, satsText, time } from '../format';
 import type { Page } from '../page';
 import { signStatement } from '../passkey';
 import { vaultNav } from './vault-nav';
 
-const FEE_PRESETS: Array<[string, string]> = [['1', 'Economy: 1 sat/vB'], ['2', 'Normal: 2 sat/vB'], ['5', 'Priority: 5 sat/vB']];
+const PRESET_NAMES: Record<FeeEstimatesView['rates'][number]['name'], string> = { priority: 'Priority', normal: 'Normal', economy: 'Economy' };
+const SOURCE_TEXT: Record<FeeEstimatesView['source'], string> = {
+  core: 'Estimates from the coordinator\'s Bitcoin Core node',
+  esplora: 'Estimates from the coordinator\'s Esplora server',
+  offline: 'The coordinator is offline (no chain backend): every preset is its configured fallback rate',
+};
+
+/** The fee presets, or why there are none (the custom rate still works). */
+async function feePresets(): Promise<{ view: FeeEstimatesView } | { error: string }> {
+  try {
+    return { view: await api<FeeEstimatesView>('GET', '/api/v1/fee-estimates') };
+  } catch (error) {
+    return { error: `No fee estimates right now (${describeError(error).message}); enter a custom rate.` };
+  }
+}
+
+/** Radio buttons for the presets within the cap (normal chosen first), and a line saying where they came from. */
+function feeChoices(presets: { view: FeeEstimatesView } | { error: string }, maxFeeRate: string) {
+  if ('error' in presets) return { radios: [], note: h('p', { id: 'fee-source', class: 'help' }, presets.error), anyChecked: false };
+  const { view } = presets;
+  const within = view.rates.filter((r) => Number(r.feeRate) <= Number(maxFeeRate));
+  const chosen = within.find((r) => r.name === 'normal') ?? within[0];
+  const radios = within.map((r) => h('label', null,
+    h('input', { type: 'radio', name: 'fee', value: r.feeRate, checked: r === chosen || undefined }),
+    ` ${PRESET_NAMES[r.name]} (about ${r.targetBlocks} blocks): ${r.feeRate} sat/vB${r.fallback && view.source !== 'offline' ? ' (fallback: no estimate)' : ''}`));
+  const above = view.rates.length - within.length;
+  const note = h('p', { id: 'fee-source', class: 'help' }, `${SOURCE_TEXT[view.source]}, `, time(view.fetchedAt), '.',
+    above === 0 ? '' : ` ${above} preset${above === 1 ? ' is' : 's are'} above the policy's cap and not offered.`);
+  return { radios, note, anyChecked: chosen !== undefined };
+}
 
 export const proposePage: Page = {
   title: 'Propose a withdrawal',
@@ -37,6 +67,7 @@ export const proposePage: Page = {
         h('a', { href: `#/vaults/${vault.id}/address-book` }, 'See the address book')];
     }
     const message = h('div', { id: 'propose-message', 'aria-live': 'polite' });
+    const fees = feeChoices(await feePresets(), governed.rules.maxFeeRate);
     const form = h('form', { class: 'form', id: 'propose-form', novalidate: true },
       h('label', { for: 'destination' }, 'Destination'),
       h('select', { id: 'destination', name: 'destination', required: true },
@@ -47,10 +78,10 @@ export const proposePage: Page = {
         h('label', null, h('input', { type: 'radio', name: 'unit', value: 'sats' }), ' sats'),
         h('p', { id: 'amount-help', class: 'help' }, 'Available: ', amount(BigInt(vault.balance.confirmed) - BigInt(vault.balance.reserved)))),
       h('fieldset', null, h('legend', null, `Fee rate (the policy allows up to ${governed.rules.maxFeeRate} sat/vB and ${satsText(BigInt(governed.rules.maxFeeSats))})`),
-        FEE_PRESETS.filter(([rate]) => Number(rate) <= Number(governed.rules.maxFeeRate)).map(([rate, text], i) =>
-          h('label', null, h('input', { type: 'radio', name: 'fee', value: rate, checked: i === 1 || undefined }), ` ${text}`)),
-        h('label', null, h('input', { type: 'radio', name: 'fee', value: 'custom' }), ' Custom: '),
-        h('input', { id: 'fee-custom', name: 'feeCustom', inputmode: 'decimal', 'aria-label': 'Custom fee rate in sat/vB', size: '6' })),
+        fees.radios,
+        h('label', null, h('input', { type: 'radio', name: 'fee', value: 'custom', checked: !fees.anyChecked || undefined }), ' Custom: '),
+        h('input', { id: 'fee-custom', name: 'feeCustom', inputmode: 'decimal', 'aria-label': 'Custom fee rate in sat/vB', size: '6' }),
+        fees.note),
       h('label', { for: 'memo' }, 'Memo (optional, up to 200 characters)'),
       h('input', { id: 'memo', name: 'memo', maxlength: '200' }),
       h('label', { for: 'expires' }, 'Expires after'),
@@ -65,7 +96,7 @@ export const proposePage: Page = {
       try {
         const sats = parseAmount(String(data.get('amount') ?? ''), data.get('unit') === 'sats' ? 'sats' : 'btc');
         if (sats <= 0n) throw new Error('The amount must be more than zero.');
-        const fee = data.get('fee') === 'custom' ? String(data.get('feeCustom') ?? '').trim() : String(data.get('fee') ?? '2');
+        const fee = data.get('fee') === 'custom' ? String(data.get('feeCustom') ?? '').trim() : String(data.get('fee') ?? '');
         if (!/^\d+(\.\d{1,3})?$/.test(fee) || Number(fee) <= 0) throw new Error('Choose a fee rate, or enter one in sat/vB like 3 or 1.5.');
         if (Number(fee) > Number(governed.rules.maxFeeRate)) throw new Error(`The policy caps the fee rate at ${governed.rules.maxFeeRate} sat/vB.`);
         intent = {
