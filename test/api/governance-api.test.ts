@@ -169,6 +169,9 @@ describe(`governance API (${process.env.DATABASE_URL ? 'postgres' : 'sqlite'})`,
     expect(full.body.quorum.met).toBe(true);
     time.advance(DAY);
     expect((await gov.get(proposed.body.changeId)).status).toBe('applied');
+    // The replacement ended every session of alice's old key, this test's reader until now.
+    expect((await coord.call('GET', `/api/v1/vaults/${vault.id}/policy`)).status).toBe(401);
+    coord.actAs(c.carol);
     const members = ((await gov.policy()).policy as { members: { members: Array<{ identityKey: string; name: string }> } }).members.members;
     expect(members.find((m) => m.name === 'alice')?.identityKey).toBe(replacement);
   });
