@@ -58,7 +58,9 @@ describeWithVectors('anti-fee-sniping locktime', (dir) => {
     expect(created.payload).toMatchObject({ locktime: tipAtProposal, coinSelection: 'largest-first' });
 
     // Blocks found while the withdrawal waited do not matter: a locktime in the past never delays.
-    chain.mine(3);
+    // They carry no transaction: the coordinator's own background broadcast may already have put
+    // the withdrawal in the mempool, and mining it here would confirm it before the check below.
+    chain.mine(3, []);
     await s.poll();
     await s.broadcaster.runDue();
     expect((await withdrawalState(s, signed.id)).state).toBe('broadcast');
