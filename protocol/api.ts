@@ -28,6 +28,8 @@ export const MESSAGE_TYPES = {
   /** A fee bump (RBF): the body is the replacement intent, with `replaces` set. */
   withdrawalBump: 'withdrawal.bump',
   withdrawalSignature: 'withdrawal.signature',
+  /** A member asks that a transaction the node refused be sent again (body: withdrawalBroadcastRetrySchema). */
+  withdrawalBroadcastRetry: 'withdrawal.broadcast-retry',
   wsAuth: 'ws.auth',
   setupOpen: 'setup.open',
   setupKeyRecord: 'setup.key-record',
@@ -154,6 +156,29 @@ export const withdrawalCancelSchema = z.object({
   reason: z.string().max(200).default(''),
 }).strict();
 export type WithdrawalCancel = z.infer<typeof withdrawalCancelSchema>;
+
+/**
+ * A member asks the coordinator to send again the final transaction the node refused (the
+ * withdrawal is still `signed`). It names the txid, so the statement cannot be spent on another
+ * transaction, such as a fee bump's replacement.
+ */
+export const withdrawalBroadcastRetrySchema = z.object({
+  withdrawalId: idSchema,
+  txid: txidSchema,
+}).strict();
+export type WithdrawalBroadcastRetry = z.infer<typeof withdrawalBroadcastRetrySchema>;
+
+/** The answer to a retry: the refused transaction is due to be sent again now. */
+export const broadcastRetryViewSchema = z.object({
+  retried: z.literal(true),
+  withdrawalId: idSchema,
+  txid: txidSchema,
+  /** What the node said when it refused it last. */
+  refusedReason: z.string().nullable(),
+  /** The outbox sends it at once; the outcome shows as the withdrawal's state (broadcast) or a new refusal. */
+  nextAttemptAt: z.string(),
+});
+export type BroadcastRetryView = z.infer<typeof broadcastRetryViewSchema>;
 
 export const wsAuthSchema = z.object({ challenge: hexBytes(32) }).strict();
 

@@ -160,6 +160,8 @@ export const ERROR_CATALOG = {
   CHAIN_REQUEST_REFUSED: { status: 502, summary: 'The chain backend refused a request with an error of its own (details carry its code and message)' },
   CHAIN_WRONG_NETWORK: { status: 502, summary: 'The chain backend is on another network than the coordinator is configured for' },
   TX_REJECTED: { status: 422, summary: 'The node refused the transaction; details.reason is its reject reason (e.g. min relay fee not met)' },
+  BROADCAST_NOT_REFUSED: { status: 409, summary: 'The withdrawal has no refused broadcast to retry (not sent yet, already accepted, or its transaction is not the one named)' },
+  CHAIN_OFFLINE: { status: 409, summary: 'The coordinator has no chain backend (CONCLAVE_CHAIN=offline): it broadcasts nothing, so there is nothing to retry' },
   // Webhooks (server/webhooks): endpoints registered by administrators
   WEBHOOK_URL_INVALID: { status: 400, summary: 'A webhook URL is not an absolute http(s) URL, carries a user name or password, or has a fragment' },
   WEBHOOK_URL_PRIVATE: { status: 422, summary: 'A webhook URL points at a loopback, private or link-local address, which this coordinator refuses (CONCLAVE_WEBHOOK_ALLOW_PRIVATE=false)' },

@@ -17,6 +17,7 @@ import { TokensService } from './auth/tokens.service';
 import { AuditService } from './audit/audit.service';
 import { CHAIN_WATCH_PROVIDERS } from './chain-watch/chain-watch.providers';
 import { FeeEstimatesController } from './chain-watch/fee-estimates.controller';
+import { BroadcastRetryController } from './chain-watch/broadcast-retry.controller';
 import { CoordinatorIdentity } from './audit/coordinator-identity';
 import { Clock, Random } from './common/clock';
 import { APP_CONFIG, type AppConfig } from './config/config';
@@ -66,7 +67,7 @@ export class AppModule {
       global: true,
       imports: [{ module: ConfigHolder, global: true, providers: [{ provide: APP_CONFIG, useValue: config }], exports: [APP_CONFIG] }, DatabaseModule, FrostSetupsModule, GovernanceModule, WebhooksModule, WebModule],
       controllers: [HealthController, MembersController, VaultsController, DepositsController, WithdrawalsController, AuditController, SetupsController, FrostSigningController,
-        AuthController, TokensController, TokenProposalsController, FeeEstimatesController],
+        AuthController, TokensController, TokenProposalsController, FeeEstimatesController, BroadcastRetryController],
       providers: [
         Clock, Random, EnvelopeVerifier, PasskeyVerifier, StatementVerifier, AuditService, SignerHub, MembersService, VaultScripts, VaultsRepository, VaultsService,
         UtxoRepository, DepositsService, WithdrawalsRepository, WithdrawalsService, ApprovalsService, WithdrawalEndingsService, FeeBumpService, SignaturesService,

@@ -160,6 +160,8 @@ const CLASS: Record<ErrorCode, ExitCode> = {
   CHAIN_REQUEST_REFUSED: EXIT.coordinator,
   CHAIN_WRONG_NETWORK: EXIT.coordinator,
   TX_REJECTED: EXIT.refused,
+  BROADCAST_NOT_REFUSED: EXIT.coordinator,
+  CHAIN_OFFLINE: EXIT.coordinator,
   // Webhooks (administered through the REST API, not by the signer): a bad URL is usage, a refusal is access
   WEBHOOK_URL_INVALID: EXIT.usage,
   WEBHOOK_URL_PRIVATE: EXIT.usage,
@@ -195,6 +197,8 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   CHAIN_UNAVAILABLE: 'the coordinator cannot reach its Bitcoin node or Esplora server: retry later or ask its operator',
   CHAIN_WRONG_NETWORK: 'the coordinator\'s chain backend is on another network: its operator must fix the configuration before anything is broadcast',
   TX_REJECTED: 'the node refused the transaction for the reason shown; nothing was broadcast',
+  BROADCAST_NOT_REFUSED: 'nothing to retry: "withdrawal show <id>" says where the withdrawal stands (a pending broadcast is retried by the coordinator on its own)',
+  CHAIN_OFFLINE: 'this coordinator does not broadcast: take the transaction with "withdrawal tx <id>" and broadcast it elsewhere',
   CONFLICT_RETRY: 'another request changed the same record at the same moment and nothing of yours was written: run the command again',
   ACCESS_DENIED: 'your role or token scope does not allow this; the message says what it needs',
   // Governance (signer-cli governance, policy show)

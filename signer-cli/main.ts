@@ -35,6 +35,7 @@ import { runSetupFinish } from './commands/setup-finish';
 import { runSetupImportKey } from './commands/setup-import-key';
 import { runSetupJoin } from './commands/setup-join';
 import { runSetupOpen, type SetupOpenOptions } from './commands/setup-open';
+import { runPasskeyLink, type PasskeyLinkOptions } from './commands/passkey-link';
 import { runTokenCreate, type TokenCreateOptions, runTokenList, runTokenRevoke } from './commands/token';
 import { runVaultCreate, type VaultCreateOptions } from './commands/vault-create';
 import { DEFAULT_EXPORT_RANGE, EXPORT_FORMATS, runVaultExport, type VaultExportOptions } from './commands/vault-export';
@@ -43,6 +44,7 @@ import { runVaultPin } from './commands/vault-pin';
 import { runWhoami } from './commands/whoami';
 import { runWithdrawalBump } from './commands/withdrawal-bump';
 import { runWithdrawalCancel } from './commands/withdrawal-cancel';
+import { runWithdrawalRebroadcast } from './commands/withdrawal-rebroadcast';
 import { runWithdrawalShow } from './commands/withdrawal-show';
 import { runWithdrawalTx } from './commands/withdrawal-tx';
 import { CliContext, type GlobalOptions } from './context';
@@ -221,6 +223,9 @@ function buildProgram(): Command {
     .option('--max-fee <sats>', 'new absolute fee cap (default: the current intent\'s)')
     .option('--expires-in <minutes>', 'how long the replacement may be acted on', '1440')
     .action(action((ctx, id: string, o: { feeRate: string; maxFee?: string; expiresIn?: string }) => runWithdrawalBump(ctx, id, o)));
+  withdrawal.command('rebroadcast <withdrawalId>')
+    .description('send again a signed withdrawal whose transaction the coordinator\'s node refused (signed retry, recorded in the audit log)')
+    .action(action((ctx, id: string) => runWithdrawalRebroadcast(ctx, id)));
   withdrawal.command('tx <withdrawalId>')
     .description('the final transaction hex, for broadcast elsewhere')
     .option('--out <file>', 'write the hex to this file')
@@ -244,6 +249,7 @@ function buildProgram(): Command {
     .option('--groups <a,b>', 'member.add, member.set-groups: comma-separated groups')
     .option('--new-identity-key <key>', 'member.replace-credentials: the replacement identity key')
     .option('--passkey-file <file>', 'member.replace-credentials: the replacement passkeys as JSON [{ credentialId, publicKey }]')
+    .option('--add-passkey-file <file>', 'member.replace-credentials: passkeys to add to the ones pinned (the passkey.json the enrolment page gives)')
     .option('--reason <text>', 'why, for the approvers and the audit log', '')
     .option('--yes', 'propose without asking')
     .action(action((ctx, vaultId: string, o: GovernanceProposeOptions) => runGovernancePropose(ctx, vaultId, o)));
@@ -258,6 +264,13 @@ function buildProgram(): Command {
   governance.command('sync <vaultId>')
     .description('pin every change whose quorum and delay your signer accepts now; report what is pending or refused')
     .action(action((ctx, vaultId: string) => runGovernanceSync(ctx, vaultId)));
+
+  const passkey = program.command('passkey').description('passkeys for the web app: registered in a browser, counted once a quorum pins them');
+  passkey.command('link')
+    .description('a one-use link (10 minutes) that lets a browser register a passkey for you; prints the next step')
+    .option('--web-url <url>', 'where browsers open the web app (default: the coordinator\'s CONCLAVE_WEBAUTHN_ORIGIN)')
+    .option('--qr', 'also draw the link as a QR code, for registering on a phone')
+    .action(action((ctx, o: PasskeyLinkOptions) => runPasskeyLink(ctx, o)));
 
   const token = program.command('token').description('API tokens for automation: read, or propose withdrawals as you (never approve or sign)');
   token.command('create')

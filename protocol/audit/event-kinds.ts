@@ -68,6 +68,8 @@ export const AUDIT_EVENT_KINDS = {
   'deposit.unconfirmed': null,
   'withdrawal.broadcast': null,
   'withdrawal.broadcast-rejected': null,
+  /** A member's retry of a refused broadcast: the refused transaction is sent again. */
+  'withdrawal.broadcast-retried': MESSAGE_TYPES.withdrawalBroadcastRetry,
   'withdrawal.rebroadcast': null,
   'withdrawal.confirmed': null,
   'withdrawal.unconfirmed': null,

@@ -84,6 +84,19 @@ describe('audit evidence bound to its event', () => {
     expect(verify(buildAuditChain([...grownSpecs(), again]))).toMatchObject(refusedAt(9, /already introduced/));
   });
 
+  test('a broadcast retry recorded for another transaction or withdrawal than the member named is refused', () => {
+    const txid = 'ef'.repeat(32);
+    const retried = buildAuditChain([...grownSpecs(), {
+      kind: 'withdrawal.broadcast-retried', by: BOB_SECRET, type: MESSAGE_TYPES.withdrawalBroadcastRetry, subject: SAMPLE_WITHDRAWAL_ID,
+      body: { withdrawalId: SAMPLE_WITHDRAWAL_ID, txid }, payload: { txid, refusedReason: 'min relay fee not met' },
+    }]);
+    const seq = retried.length;
+    expect(verify(retried)).toMatchObject({ valid: true, verified: { evidence: 7 } });
+    expect(verify(rewriteWithKey(retried, seq, (r) => { r.payload = canonicalJson({ txid: '01'.repeat(32), refusedReason: null }); })))
+      .toMatchObject(refusedAt(seq, /payload\.txid is recorded as "0101/));
+    expect(verify(rewriteWithKey(retried, seq, (r) => { r.subject = OTHER_WITHDRAWAL_ID; }))).toMatchObject(refusedAt(seq, /subject/));
+  });
+
   test('a statement whose body is not a valid statement of its type is refused', () => {
     const garbage = buildAuditChain([{ kind: 'member.joined', by: ALICE_SECRET, subject: 'm', body: { n: 1 }, payload: {} }]);
     expect(verify(garbage)).toMatchObject(refusedAt(1, /not a valid statement of its type/));

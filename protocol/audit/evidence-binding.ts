@@ -24,7 +24,7 @@ import { formatVaultDescriptor, parseVaultDescriptor } from '../descriptor/vault
 import { decodeRawTx, txidOf } from '../psbt/raw';
 import {
   depositRegisterSchema, memberJoinSchema, setupDescriptorRecordSchema, setupKeyRecordSchema, setupOpenSchema,
-  vaultConfirmSchema, vaultCreateSchema, withdrawalCancelSchema, withdrawalIntentSchema, withdrawalSignatureSchema,
+  vaultConfirmSchema, vaultCreateSchema, withdrawalBroadcastRetrySchema, withdrawalCancelSchema, withdrawalIntentSchema, withdrawalSignatureSchema,
 } from '../api';
 import { frostCommitBodySchema, frostShareBodySchema } from '../frost/signing-api';
 import { Mismatch, parsed, same } from './binding-checks';
@@ -224,6 +224,13 @@ export class EvidenceBinder {
         const known = this.withdrawal(cancel.withdrawalId);
         same('the cancelled intent hash', known.intentHash, cancel.intentHash);
         about(known.vaultId);
+        return;
+      }
+      case 'withdrawal.broadcast-retried': {
+        const retry = parsed(withdrawalBroadcastRetrySchema, body);
+        same('subject', event.subject, retry.withdrawalId);
+        about(this.withdrawal(retry.withdrawalId).vaultId);
+        same('payload.txid', payload.txid, retry.txid);
         return;
       }
       case 'withdrawal.awaiting_approval':

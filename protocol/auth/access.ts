@@ -17,11 +17,21 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 export const MAX_TOKEN_LIFETIME_DAYS = 90;
 /** Longest a sign-in session lasts before the member signs in again. */
 export const SESSION_LIFETIME_SECONDS = 12 * 3600;
+/**
+ * How long a passkey enrolment link lives. The link carries a session secret to a browser, so
+ * it is short-lived, ends with the first registration, and opens nothing but registration.
+ */
+export const ENROLMENT_LINK_SECONDS = 600;
 
 /** Body of `session.open`: sign-in with the identity key, bound to one coordinator. */
 export const sessionOpenSchema = z.object({
   /** The coordinator's key (GET /api/v1/info), so the statement opens a session there only. */
   coordinatorKey: identityKeySchema,
+  /**
+   * `passkey-enrolment`: a session only for registering one passkey in a browser
+   * (`signer-cli passkey link`); absent: an ordinary sign-in session.
+   */
+  purpose: z.literal('passkey-enrolment').optional(),
 }).strict();
 export type SessionOpen = z.infer<typeof sessionOpenSchema>;
 

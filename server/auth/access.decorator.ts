@@ -33,7 +33,7 @@ export const NEED_ROLES: Record<MemberNeed, readonly Role[]> = {
   approve: ['admin', 'approver', 'keyholder'],
   sign: ['keyholder'],
   govern: ['admin', 'approver', 'keyholder'],
-  /** Cancelling and fee-bumping a withdrawal. */
+  /** Cancelling, fee-bumping and retrying the refused broadcast of a withdrawal. */
   act: ['admin', 'initiator', 'approver', 'keyholder'],
   /**
    * Registering and disabling webhook endpoints: admins of a governed vault, and keyholders, as a
@@ -49,6 +49,8 @@ export interface AccessOptions {
   ownWithdrawal?: string;
   /** Where the signed statement sits in the body, when it is not the body itself. */
   statementOf?: (body: unknown) => unknown;
+  /** An enrolment link's session may call it (passkey registration, sign-out); no other route. */
+  enrolment?: boolean;
 }
 
 export interface AccessRule extends AccessOptions { need: Need }

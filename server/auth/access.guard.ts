@@ -56,6 +56,9 @@ export class AccessGuard implements CanActivate {
 
     const principal = await this.bearerPrincipal(request, manager);
     setPrincipal(request, principal);
+    if (principal.kind === 'member' && principal.via === 'enrolment' && rule.enrolment !== true) {
+      throw new ConclaveError('ACCESS_DENIED', `${route}: a passkey enrolment link only registers a passkey; sign in with a pinned passkey or with signer-cli for anything else`);
+    }
     if (principal.kind === 'anonymous') {
       const what = MEMBER_NEEDS.has(rule.need) ? 'a statement signed by a member in the body, or a member\'s session'
         : rule.need === 'token-propose' ? 'an API token of scope propose (Authorization: Bearer <token>)'
@@ -119,7 +122,8 @@ export class AccessGuard implements CanActivate {
     const hash = secretHash(secret);
     const session = await this.sessions.find(hash, manager);
     if (session !== null) {
-      return { kind: 'member', identityKey: session.identityKey, roles: (await this.roles.standing(session.identityKey, manager)).roles, via: 'session', sessionId: hash };
+      const via = session.method === 'enrolment' ? 'enrolment' : 'session';
+      return { kind: 'member', identityKey: session.identityKey, roles: (await this.roles.standing(session.identityKey, manager)).roles, via, sessionId: hash };
     }
     const token = await this.tokens.find(hash, manager);
     if (token !== null) return { kind: 'token', tokenId: token.id, scope: token.scope, identityKey: token.identityKey };

@@ -16,14 +16,14 @@ export class AuthController {
 
   @Post('session')
   @Access('public')
-  @ApiOperation({ summary: 'Sign in with the identity key: a session.open envelope naming this coordinator\'s key; answers { token, expiresAt, member }' })
+  @ApiOperation({ summary: 'Sign in with the identity key: a session.open envelope naming this coordinator\'s key; answers { token, expiresAt, member }. With purpose "passkey-enrolment" the session lasts 10 minutes and only registers one passkey (signer-cli passkey link)' })
   @ApiBody({ schema: envelopeSchemaFor(MESSAGE_TYPES.sessionOpen, sessionOpenSchema) })
   open(@Body() body: unknown) {
     return this.sessions.openWithIdentityKey(body);
   }
 
   @Delete('session')
-  @Access('session')
+  @Access('session', { enrolment: true })
   @ApiOperation({ summary: 'Sign out: the session ends at once' })
   close(@CurrentPrincipal() principal: Principal) {
     return this.sessions.close(sessionMember(principal).sessionId);
@@ -46,14 +46,14 @@ export class AuthController {
 
   @Post('passkeys/registration/options')
   @HttpCode(200)
-  @Access('session')
+  @Access('session', { enrolment: true })
   @ApiOperation({ summary: 'Passkey registration, step 1 (signed in): WebAuthn creation options (ES256, user verification required)' })
   registrationOptions(@CurrentPrincipal() principal: Principal) {
     return this.passkeys.registrationOptions(sessionMember(principal));
   }
 
   @Post('passkeys/registration')
-  @Access('session')
+  @Access('session', { enrolment: true })
   @ApiOperation({ summary: 'Passkey registration, step 2: { response } (the attestation); answers the verified { credentialId, publicKey }, which counts only once a quorum-approved member change pins it' })
   register(@CurrentPrincipal() principal: Principal, @Body() body: unknown) {
     return this.passkeys.register(sessionMember(principal), body);

@@ -6,7 +6,9 @@
  *  - registration: a signed-in member creates a passkey and gets back its verified
  *    `{ credentialId, publicKey }`. Registering pins nothing: the passkey counts only once a
  *    quorum-approved member change (member.add or member.replace-credentials) names it, as
- *    every signer checks for itself. So no support-desk reset exists here.
+ *    every signer checks for itself. So no support-desk reset exists here. A member without a
+ *    passkey yet registers through an enrolment link (`signer-cli passkey link`), a session
+ *    opened with their identity key that serves this one registration.
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { hexToBytes } from '@noble/hashes/utils.js';
@@ -117,6 +119,8 @@ export class PasskeysService {
       publicKey: base64urlnopad.encode(verified.registrationInfo.credential.publicKey),
     }, 'passkey');
     es256PublicKey(passkey.publicKey);
+    // An enrolment link registers one passkey; after that its session is of no further use.
+    if (member.via === 'enrolment' && member.sessionId !== undefined) await this.sessions.close(member.sessionId);
     return {
       passkey, pinned: false,
       next: 'propose a member.replace-credentials (or member.add) change naming this passkey; it counts once the quorum has approved it',

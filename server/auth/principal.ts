@@ -10,7 +10,7 @@ import type { Role } from './roles';
 
 export type Principal =
   | { kind: 'anonymous' }
-  | { kind: 'member'; identityKey: string; roles: Role[]; via: 'session' | 'statement'; sessionId?: string }
+  | { kind: 'member'; identityKey: string; roles: Role[]; via: 'session' | 'enrolment' | 'statement'; sessionId?: string }
   | { kind: 'token'; tokenId: string; scope: TokenScope; identityKey: string };
 
 export type MemberPrincipal = Extract<Principal, { kind: 'member' }>;

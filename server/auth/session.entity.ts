@@ -15,9 +15,12 @@ export class SessionEntity {
   @Column({ name: 'identity_key', type: 'varchar', length: 64 })
   identityKey!: string;
 
-  /** How the member proved who they are: their identity key or a pinned passkey. */
+  /**
+   * How the member proved who they are: their identity key or a pinned passkey; `enrolment` is
+   * an identity-key session limited to registering a passkey (a link handed to a browser).
+   */
   @Column({ type: 'varchar', length: 16 })
-  method!: 'identity-key' | 'passkey';
+  method!: 'identity-key' | 'passkey' | 'enrolment';
 
   @Column({ name: 'created_at', type: 'varchar', length: 32 })
   createdAt!: string;

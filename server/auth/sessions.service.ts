@@ -3,11 +3,14 @@
  * identity key (signer-cli) or with a pinned passkey (the web app, PasskeySignIn); either way
  * the coordinator hands out a random bearer secret, keeps its hash, and forgets it at expiry
  * or sign-out. Opening a session changes nothing but the session table, so it is not audited.
+ * An enrolment session (`purpose: passkey-enrolment`) lives ENROLMENT_LINK_SECONDS, opens only
+ * the routes marked `enrolment` (registering a passkey, signing out) and ends with the first
+ * registration, so the link that carries it to a browser is worth little once used or late.
  */
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { MESSAGE_TYPES } from '../../protocol/api';
-import { SESSION_LIFETIME_SECONDS, type SessionOpen, sessionOpenSchema } from '../../protocol/auth/access';
+import { ENROLMENT_LINK_SECONDS, SESSION_LIFETIME_SECONDS, type SessionOpen, sessionOpenSchema } from '../../protocol/auth/access';
 import { ConclaveError } from '../../protocol/errors';
 import { CoordinatorIdentity } from '../audit/coordinator-identity';
 import { Clock, Random } from '../common/clock';
@@ -42,7 +45,7 @@ export class SessionsService {
       if (body.coordinatorKey !== this.identity.publicKey) {
         throw new ConclaveError('ENVELOPE_INVALID', `envelope.body.coordinatorKey: this coordinator's key is ${this.identity.publicKey} (GET /api/v1/info)`);
       }
-      return this.open(manager, await this.roles.standing(envelope.signer, manager), 'identity-key');
+      return this.open(manager, await this.roles.standing(envelope.signer, manager), body.purpose === 'passkey-enrolment' ? 'enrolment' : 'identity-key');
     });
   }
 
@@ -51,7 +54,8 @@ export class SessionsService {
     if (!standing.known) throw new ConclaveError('NOT_A_MEMBER', `identity key ${standing.identityKey} is not a member of this coordinator; join first`);
     const now = this.clock.now();
     const token = newSessionSecret((n) => this.random.bytes(n));
-    const expiresAt = new Date(now.getTime() + SESSION_LIFETIME_SECONDS * 1000).toISOString();
+    const lifetime = method === 'enrolment' ? ENROLMENT_LINK_SECONDS : SESSION_LIFETIME_SECONDS;
+    const expiresAt = new Date(now.getTime() + lifetime * 1000).toISOString();
     await manager.getRepository(SessionEntity).insert({ secretHash: secretHash(token), identityKey: standing.identityKey, method, createdAt: now.toISOString(), expiresAt });
     return { token, expiresAt, member: { identityKey: standing.identityKey, name: standing.name, roles: standing.roles } };
   }

@@ -6,7 +6,8 @@
  * broadcasts it:
  * - accepted: `signed -> broadcast`, its coins spent, an audit event, a push;
  * - refused by the node (TX_REJECTED): the withdrawal stays `signed`, the reason is recorded with
- *   an audit event, and it waits for an operator's retry (`retry`): a refusal may pass later
+ *   an audit event, and it waits for a member's retry (`rearm`, by POST
+ *   /api/v1/withdrawals/:id/broadcast/retry): a refusal may pass later
  *   (fee rate, a conflicting transaction that leaves the mempool), so it is never `failed` here;
  * - the backend unreachable (CHAIN_UNAVAILABLE, time-outs, 5xx): retried with a doubling pause.
  * What is sent is read from the withdrawal row at that moment and must have the outbox's txid:
@@ -109,19 +110,30 @@ export class WithdrawalBroadcaster {
   }
 
   /**
-   * An operator's retry of a refused broadcast (the withdrawal is still `signed`): the row is due
-   * again now. Returns false when there is nothing refused to retry.
+   * A retry of a refused broadcast (the withdrawal is still `signed`): the row is due again now.
+   * Returns false when there is nothing refused to retry. Members ask for it with a signed
+   * statement (broadcast-retry.service.ts), which is audited; this is the same step without one.
    */
   async retry(withdrawalId: string): Promise<boolean> {
     const now = this.clock.now().toISOString();
-    const armed = await this.tx.run(async (manager) => {
+    return this.tx.run(async (manager) => {
       const row = await this.repo.outbox(manager, withdrawalId, true);
       if (!row || row.state !== 'rejected') return false;
-      await this.repo.saveOutbox(manager, { ...row, state: 'pending', attempts: 0, nextAttemptAt: now, updatedAt: now });
+      await this.rearm(manager, row, now);
       return true;
     });
-    if (armed) this.kick();
-    return armed;
+  }
+
+  /**
+   * In the caller's transaction: a refused row is due again now (its back-off forgotten), and is
+   * sent once that transaction has committed. The reason it was refused stays until the next
+   * outcome replaces it.
+   */
+  async rearm(manager: EntityManager, row: ChainBroadcastEntity, now: string): Promise<ChainBroadcastEntity> {
+    const due: ChainBroadcastEntity = { ...row, state: 'pending', attempts: 0, nextAttemptAt: now, lastError: null, updatedAt: now };
+    await this.repo.saveOutbox(manager, due);
+    this.tx.afterCommit(manager, `broadcast:${row.withdrawalId}`, () => this.kick());
+    return due;
   }
 
   /** The watcher found a broadcast transaction gone from the node (evicted, or reorganized out): send it again. */

@@ -41,6 +41,8 @@ export class HealthController {
     return {
       name: 'Conclave coordinator', version: VERSION, network: this.config.network, chain: 'offline',
       coordinatorKey: this.identity.publicKey, coordinatorFingerprint: this.identity.fingerprint,
+      // Where the web app is opened, so passkeys (bound to it) work: enrolment links point here.
+      webOrigin: this.config.webauthn.origins[0] ?? null,
     };
   }
 }

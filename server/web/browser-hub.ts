@@ -88,8 +88,8 @@ export class BrowserHub implements OnModuleInit, BeforeApplicationShutdown {
     }
     const sessionHash = secretHash(frame.session);
     const session = await this.dataSource.getRepository(SessionEntity).findOne({ where: { secretHash: sessionHash } });
-    if (session === null || Date.parse(session.expiresAt) <= this.clock.now().getTime()) {
-      throw new ConclaveError('AUTH_REQUIRED', 'session: unknown or expired; sign in again');
+    if (session === null || Date.parse(session.expiresAt) <= this.clock.now().getTime() || session.method === 'enrolment') {
+      throw new ConclaveError('AUTH_REQUIRED', 'session: unknown or expired (an enrolment link only registers a passkey); sign in again');
     }
     if (socket.readyState !== WebSocket.OPEN) return;
     const viewer: Viewer = { socket, identityKey: session.identityKey, sessionHash };

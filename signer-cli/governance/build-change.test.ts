@@ -56,10 +56,23 @@ describe('building a change', () => {
     expect(buildChange(state, { op: 'member.add', memberFile: file('member.json', { identityKey: zed.key, name: 'Zed', groups: ['auditors'] }) })).toEqual(added);
   });
 
+  test('a passkey from the enrolment page is added to the member\'s pinned ones, never twice', () => {
+    const first = { credentialId: 'A'.repeat(22), publicKey: 'B'.repeat(60) };
+    const second = { credentialId: 'C'.repeat(22), publicKey: 'D'.repeat(60) };
+    const withFirst = { ...state, members: { ...state.members, members: state.members.members.map((m) => (m.identityKey === cy.key ? { ...m, passkeys: [first] } : m)) } };
+    const enrolled = file('passkey.json', { passkeys: [second] });
+    expect(buildChange(withFirst, { op: 'member.replace-credentials', identityKey: 'Cy', addPasskeyFile: enrolled })).toMatchObject({ identityKey: cy.key, passkeys: [first, second] });
+    expect(buildChange(state, { op: 'member.replace-credentials', identityKey: 'Cy', addPasskeyFile: enrolled })).toMatchObject({ passkeys: [second] });
+    expect(() => buildChange(withFirst, { op: 'member.replace-credentials', identityKey: 'Cy', addPasskeyFile: file('again.json', { passkeys: [first] }) }))
+      .toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', message: `--add-passkey-file: passkey ${first.credentialId} is already pinned for this member` }));
+    expect(() => buildChange(state, { op: 'member.replace-credentials', identityKey: 'Cy', addPasskeyFile: enrolled, passkeyFile: enrolled })).toThrow(/--passkey-file\/--add-passkey-file: give one/);
+    expect(() => buildChange(state, { op: 'member.replace-credentials', identityKey: 'Cy', addPasskeyFile: file('junk.json', { passkeys: [{ credentialId: '' }] }) })).toThrow(/^--add-passkey-file/);
+  });
+
   test('missing or unknown options say which option and what to do', () => {
     expect(() => buildChange(state, { op: 'address-book.add' })).toThrow(expect.objectContaining({ code: 'VALIDATION_FAILED', message: '--address: required with --op address-book.add' }));
     expect(() => buildChange(state, { op: 'member.remove', identityKey: 'nobody' })).toThrow(/--identity-key: "nobody" is neither an identity key \(64 hex\) nor the name of a pinned member; run "policy show <vaultId>"/);
-    expect(() => buildChange(state, { op: 'member.replace-credentials', identityKey: 'cy' })).toThrow(/--new-identity-key\/--passkey-file: give one or both/);
+    expect(() => buildChange(state, { op: 'member.replace-credentials', identityKey: 'cy' })).toThrow(/--new-identity-key\/--passkey-file\/--add-passkey-file: give at least one/);
     expect(() => buildChange(state, { op: 'member.wipe' })).toThrow(/^--op: expected one of address-book.add, /);
     expect(() => buildChange(state, { op: 'member.set-groups', identityKey: 'cy', groups: 'Not A Group' })).toThrow(/^change\.groups\.0: expected a group name/);
   });

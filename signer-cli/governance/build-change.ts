@@ -31,6 +31,7 @@ export interface ChangeOptions {
   groups?: string;
   newIdentityKey?: string;
   passkeyFile?: string;
+  addPasskeyFile?: string;
   reason?: string;
 }
 
@@ -90,10 +91,22 @@ function memberFromOptions(options: ChangeOptions): Member {
   }, 'member');
 }
 
-function passkeysFrom(file: string): unknown {
-  const json = readJson(file, '--passkey-file');
+type Passkey = z.infer<typeof passkeySchema>;
+
+/** Passkeys from a file: a list, or `{ passkeys: [...] }` (the enrolment page's passkey.json). */
+function passkeysFrom(file: string, option: string): Passkey[] {
+  const json = readJson(file, option);
   const list = Array.isArray(json) ? json : (json as { passkeys?: unknown } | null)?.passkeys;
-  return parseArg(z.array(passkeySchema).max(8), list, '--passkey-file');
+  return parseArg(z.array(passkeySchema).max(8), list, option);
+}
+
+/** The member's pinned passkeys and the new ones; a passkey already pinned is refused, not repeated. */
+function withAddedPasskeys(state: PinnedPolicyState, identityKey: string, added: Passkey[]): Passkey[] {
+  const pinned = state.members.members.find((m) => m.identityKey === identityKey)?.passkeys ?? [];
+  for (const passkey of added) {
+    if (pinned.some((p) => p.credentialId === passkey.credentialId)) throw usage(`--add-passkey-file: passkey ${passkey.credentialId} is already pinned for this member`);
+  }
+  return [...pinned, ...added];
 }
 
 /** The change the options describe, for the pinned state; VALIDATION_FAILED naming the option at fault. */
@@ -122,12 +135,17 @@ export function buildChange(state: PinnedPolicyState, options: ChangeOptions): C
       body = { op, identityKey: memberKey(state, need(options.identityKey, '--identity-key', op), '--identity-key'), groups: groupList(need(options.groups, '--groups', op)) };
       break;
     case 'member.replace-credentials': {
-      if (options.newIdentityKey === undefined && options.passkeyFile === undefined) throw usage('--new-identity-key/--passkey-file: give one or both with --op member.replace-credentials');
+      if (options.newIdentityKey === undefined && options.passkeyFile === undefined && options.addPasskeyFile === undefined) {
+        throw usage('--new-identity-key/--passkey-file/--add-passkey-file: give at least one with --op member.replace-credentials');
+      }
+      if (options.passkeyFile !== undefined && options.addPasskeyFile !== undefined) throw usage('--passkey-file/--add-passkey-file: give one (replace all passkeys, or add to the pinned ones)');
+      const identityKey = memberKey(state, need(options.identityKey, '--identity-key', op), '--identity-key');
+      const passkeys = options.passkeyFile !== undefined ? passkeysFrom(options.passkeyFile, '--passkey-file')
+        : options.addPasskeyFile !== undefined ? withAddedPasskeys(state, identityKey, passkeysFrom(options.addPasskeyFile, '--add-passkey-file')) : undefined;
       body = {
-        op,
-        identityKey: memberKey(state, need(options.identityKey, '--identity-key', op), '--identity-key'),
+        op, identityKey,
         ...(options.newIdentityKey === undefined ? {} : { newIdentityKey: options.newIdentityKey }),
-        ...(options.passkeyFile === undefined ? {} : { passkeys: passkeysFrom(options.passkeyFile) }),
+        ...(passkeys === undefined ? {} : { passkeys }),
       };
       break;
     }

@@ -5,32 +5,20 @@
  * velocity limit, a freshly added address paid before its cooling-off, and an address-book
  * entry that expired from disuse. Each must be refused, and the pinned policy stay as it was.
  */
-import { MESSAGE_TYPES, type VaultView } from '../../protocol/api';
+import { MESSAGE_TYPES } from '../../protocol/api';
 import { address } from '../../protocol/policy-engine/test-fixture';
-import { type RunningCoordinator, startInProcessCoordinator } from '../support/in-process-coordinator';
-import {
-  type Cast, DAY, type ErrorBody, Governance, HOUR, RULES, TestTime, addToAddressBook, approveWithdrawal, cast, createGovernedVault, proposeWithdrawal,
-} from '../support/governed-vault';
+import { DAY, type ErrorBody, HOUR, RULES, addToAddressBook, approveWithdrawal, proposeWithdrawal } from '../support/governed-vault';
+import { type GovernedVaultStage, closeGovernedVault, stageGovernedVault } from '../support/governed-vault-stage';
 import { DESTINATION, deposit } from '../support/vault-scenario';
 
 describe(`governance attacks (${process.env.DATABASE_URL ? 'postgres' : 'sqlite'})`, () => {
-  let coord: RunningCoordinator;
-  let time: TestTime;
-  let c: Cast;
-  let vault: VaultView;
-  let gov: Governance;
+  // Filled in afresh by beforeEach: every test starts from its own coordinator and vault.
+  let { coord, time, c, vault, gov } = {} as GovernedVaultStage;
 
   beforeEach(async () => {
-    coord = await startInProcessCoordinator();
-    time = new TestTime(coord);
-    c = cast();
-    vault = await createGovernedVault(coord, c);
-    gov = new Governance(coord, vault.id, time);
+    ({ coord, time, c, vault, gov } = await stageGovernedVault());
   });
-  afterEach(async () => {
-    time.restore();
-    await coord.close();
-  });
+  afterEach(() => closeGovernedVault({ coord, time }));
 
   it('one admin alone cannot change the policy: their own approval never counts, a forged one fails, and the delay never makes up the quorum', async () => {
     const before = await gov.policy();

@@ -12,20 +12,18 @@ import { randomBytes } from 'node:crypto';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { WebSocket } from 'ws';
-import { MESSAGE_TYPES, type MemberView, type ServerFrame, type VaultView, type WithdrawalView } from '../../protocol/api';
+import { MESSAGE_TYPES, type MemberView, type ServerFrame, type VaultView } from '../../protocol/api';
 import { type AuditRecord, auditEventHash, verifyAuditChain } from '../../protocol/audit';
 import { canonicalJson } from '../../protocol/canonical-json';
 import { signEnvelope } from '../../protocol/envelope';
-import { signVaultInputs } from '../../protocol/psbt';
 import { CoordinatorIdentity } from '../../server/audit/coordinator-identity';
 import { secretHash } from '../../server/auth/secrets';
 import { fetchAuditLog, checkAuditLog } from '../../signer-cli/audit/audit-log';
-import { type RunningCoordinator, sessionOpenEnvelope, startInProcessCoordinator } from '../support/in-process-coordinator';
-import {
-  type Cast, DAY, type ErrorBody, Governance, type Reply, TestTime, addToAddressBook, approveWithdrawal, cast, createGovernedVault, proposeWithdrawal,
-} from '../support/governed-vault';
+import { type RunningCoordinator, sessionOpenEnvelope } from '../support/in-process-coordinator';
+import { DAY, type ErrorBody, type Reply, approveWithdrawal, proposeWithdrawal, signWithdrawal } from '../support/governed-vault';
+import { type GovernedVaultStage, closeGovernedVault, stageGovernedVault } from '../support/governed-vault-stage';
 import type { TestKeyholder } from '../support/test-keyholder';
-import { DESTINATION, deposit } from '../support/vault-scenario';
+import { DESTINATION } from '../support/vault-scenario';
 
 /** Bob after the lost laptop: the same seed (so the same account key), a new identity key. */
 function restoredWithNewIdentity(old: TestKeyholder): TestKeyholder {
@@ -63,37 +61,20 @@ async function wsLogin(coord: RunningCoordinator, k: TestKeyholder): Promise<{ a
 }
 
 describe(`credential replacement API (${process.env.DATABASE_URL ? 'postgres' : 'sqlite'})`, () => {
-  let coord: RunningCoordinator;
-  let time: TestTime;
-  let c: Cast;
-  let vault: VaultView;
-  let gov: Governance;
+  // Filled in afresh by beforeEach: every test starts from its own coordinator and vault.
+  let { coord, time, c, vault, gov } = {} as GovernedVaultStage;
   let newBob: TestKeyholder;
 
   beforeEach(async () => {
-    coord = await startInProcessCoordinator();
-    time = new TestTime(coord);
-    c = cast();
-    vault = await createGovernedVault(coord, c);
-    gov = new Governance(coord, vault.id, time);
-    await deposit(coord, vault, c.alice, [400_000n, 400_000n, 400_000n]);
-    await addToAddressBook(gov, c, DESTINATION);
-    time.advance(DAY);
+    ({ coord, time, c, vault, gov } = await stageGovernedVault({ deposits: [400_000n, 400_000n, 400_000n], payees: [DESTINATION] }));
     newBob = restoredWithNewIdentity(c.bob);
   });
-  afterEach(async () => {
-    time.restore();
-    await coord.close();
-  });
+  afterEach(() => closeGovernedVault({ coord, time }));
 
   const signIn = async (k: TestKeyholder): Promise<Reply<{ token: string; member: { roles: string[] } }>> => {
     const info = await coord.call<{ coordinatorKey: string }>('GET', '/api/v1/info', undefined, { bearer: null });
     return coord.call('POST', '/api/v1/auth/session', sessionOpenEnvelope(k, info.body.coordinatorKey, time.now), { bearer: null });
   };
-  const sign = (w: WithdrawalView, by: TestKeyholder) => coord.call<WithdrawalView & Partial<ErrorBody>>('POST', `/api/v1/withdrawals/${w.id}/signatures`, by.sign(MESSAGE_TYPES.withdrawalSignature, {
-    withdrawalId: w.id, intentHash: w.intentHash, unsignedTxid: w.unsignedTxid,
-    partialSigs: signVaultInputs(w.psbt, by.account, { fingerprint: by.accountKey.fingerprint, path: by.accountPath }, [0]).partialSigs,
-  }, time.now));
   const bobMember = async (): Promise<MemberView> => (await coord.call<MemberView[]>('GET', '/api/v1/members')).body.find((m) => m.name === 'bob')!;
   /** The quorum for a keyholder: two admins besides the proposer (ben, carol) and another keyholder (alice); ada proposes. */
   const replaceBob = async (): Promise<string> => {
@@ -117,9 +98,9 @@ describe(`credential replacement API (${process.env.DATABASE_URL ? 'postgres' : 
     const early = await approveWithdrawal(coord, w, newBob, time);
     expect([early.status, early.body.error?.code]).toEqual([403, 'NOT_A_MEMBER']);
     expect((await approveWithdrawal(coord, w, c.bob, time)).body.state).toBe('signing');
-    const notYet = await sign(w, newBob);
+    const notYet = await signWithdrawal(coord, w, newBob, time);
     expect([notYet.status, notYet.body.error?.code]).toEqual([403, 'SIGNER_NOT_IN_VAULT']);
-    expect((await sign(w, c.bob)).status).toBe(200);
+    expect((await signWithdrawal(coord, w, c.bob, time)).status).toBe(200);
     // A day minus a second: still the old key.
     time.advance(DAY - 1000);
     expect((await gov.get(changeId)).status).toBe('pending');
@@ -140,7 +121,7 @@ describe(`credential replacement API (${process.env.DATABASE_URL ? 'postgres' : 
     expect(oldSocket.answer.type).toBe('ready');
     const halfSigned = (await proposeWithdrawal(coord, vault, c.alice, time, [[DESTINATION, 100_000n]])).body;
     expect((await approveWithdrawal(coord, halfSigned, c.bob, time)).body.state).toBe('signing');
-    expect((await sign(halfSigned, c.alice)).body.state).toBe('signing');
+    expect((await signWithdrawal(coord, halfSigned, c.alice, time)).body.state).toBe('signing');
 
     const changeId = await replaceBob();
     time.advance(DAY);
@@ -165,7 +146,7 @@ describe(`credential replacement API (${process.env.DATABASE_URL ? 'postgres' : 
     const w = (await proposeWithdrawal(coord, vault, c.alice, time, [[DESTINATION, 100_000n]])).body;
     const oldApproval = await approveWithdrawal(coord, w, c.bob, time);
     expect([oldApproval.status, oldApproval.body.error?.code]).toEqual([403, 'NOT_A_MEMBER']);
-    const oldSignature = await sign(halfSigned, c.bob);
+    const oldSignature = await signWithdrawal(coord, halfSigned, c.bob, time);
     expect([oldSignature.status, oldSignature.body.error?.code]).toEqual([403, 'SIGNER_NOT_IN_VAULT']);
     const oldGovernance = await gov.propose(c.bob, { op: 'address-book.remove', address: DESTINATION });
     expect(oldGovernance.body.error?.code).toBe('NOT_A_MEMBER');
@@ -180,10 +161,10 @@ describe(`credential replacement API (${process.env.DATABASE_URL ? 'postgres' : 
     await new Promise((r) => setTimeout(r, 50));
     expect(newSocket.events.some((f) => f.type === 'event' && f.event.kind === 'signing.requested')).toBe(true);
     newSocket.close();
-    const completed = await sign(halfSigned, newBob);
+    const completed = await signWithdrawal(coord, halfSigned, newBob, time);
     expect([completed.status, completed.body.state]).toEqual([200, 'exported']);
-    expect((await sign(w, newBob)).body.state).toBe('signing');
-    expect((await sign(w, c.carol)).body.state).toBe('exported');
+    expect((await signWithdrawal(coord, w, newBob, time)).body.state).toBe('signing');
+    expect((await signWithdrawal(coord, w, c.carol, time)).body.state).toBe('exported');
 
     // The log: the change and what it did, verified by the coordinator and by signer-cli's check.
     const applied = (await coord.call<Array<{ kind: string; payload: Record<string, unknown> }>>('GET', `/api/v1/audit?subject=${changeId}`)).body.find((e) => e.kind === 'governance.applied')!;

@@ -13,32 +13,21 @@ import { type GovernedPolicy, policyHash } from '../../protocol/policy';
 import { address } from '../../protocol/policy-engine/test-fixture';
 import { ChangeSettlement } from '../../server/governance/change-settlement';
 import { GovernanceChangeEntity } from '../../server/governance/governance-change.entity';
-import { type RunningCoordinator, startInProcessCoordinator } from '../support/in-process-coordinator';
-import {
-  type Cast, DAY, type ErrorBody, Governance, HOUR, RULES, TestTime, cast, createGovernedVault, eventually, governedPolicy, listen,
-} from '../support/governed-vault';
+import { startInProcessCoordinator } from '../support/in-process-coordinator';
+import { DAY, type ErrorBody, HOUR, RULES, cast, eventually, governedPolicy, listen } from '../support/governed-vault';
+import { type GovernedVaultStage, closeGovernedVault, stageGovernedVault } from '../support/governed-vault-stage';
 import { DESTINATION, setupVault } from '../support/vault-scenario';
 
 const SECOND_ADDRESS = address(60);
 
 describe(`governance API (${process.env.DATABASE_URL ? 'postgres' : 'sqlite'})`, () => {
-  let coord: RunningCoordinator;
-  let time: TestTime;
-  let c: Cast;
-  let vault: VaultView;
-  let gov: Governance;
+  // Filled in afresh by beforeEach: every test starts from its own coordinator and vault.
+  let { coord, time, c, vault, gov } = {} as GovernedVaultStage;
 
   beforeEach(async () => {
-    coord = await startInProcessCoordinator();
-    time = new TestTime(coord);
-    c = cast();
-    vault = await createGovernedVault(coord, c);
-    gov = new Governance(coord, vault.id, time);
+    ({ coord, time, c, vault, gov } = await stageGovernedVault());
   });
-  afterEach(async () => {
-    time.restore();
-    await coord.close();
-  });
+  afterEach(() => closeGovernedVault({ coord, time }));
 
   const count = async (table: string) => Number((await coord.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
   const auditKinds = async (subject: string) => (await coord.call<Array<{ kind: string; actor: string | null }>>('GET', `/api/v1/audit?subject=${subject}`)).body;

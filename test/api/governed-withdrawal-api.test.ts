@@ -5,44 +5,23 @@
  * coordinator's clock, is over; destinations come from the address book; velocity limits count
  * the coordinator's own records. Each refusal comes early, with its own code, and writes nothing.
  */
-import { MESSAGE_TYPES, type VaultView, type WithdrawalView } from '../../protocol/api';
+import type { WithdrawalView } from '../../protocol/api';
 import { address } from '../../protocol/policy-engine/test-fixture';
-import { signVaultInputs } from '../../protocol/psbt';
 import { WithdrawalProgress } from '../../server/withdrawals/withdrawal-progress';
-import { type RunningCoordinator, startInProcessCoordinator } from '../support/in-process-coordinator';
-import {
-  type Cast, DAY, Governance, HOUR, RULES, TestTime, addToAddressBook, approveWithdrawal, cast, createGovernedVault, proposeWithdrawal,
-} from '../support/governed-vault';
-import type { TestKeyholder } from '../support/test-keyholder';
-import { DESTINATION, deposit } from '../support/vault-scenario';
+import { DAY, HOUR, RULES, approveWithdrawal, proposeWithdrawal, signWithdrawal } from '../support/governed-vault';
+import { type GovernedVaultStage, closeGovernedVault, stageGovernedVault } from '../support/governed-vault-stage';
+import { DESTINATION } from '../support/vault-scenario';
 
 describe(`governed withdrawals (${process.env.DATABASE_URL ? 'postgres' : 'sqlite'})`, () => {
-  let coord: RunningCoordinator;
-  let time: TestTime;
-  let c: Cast;
-  let vault: VaultView;
-  let gov: Governance;
+  // Filled in afresh by beforeEach: every test starts from its own coordinator and vault.
+  let { coord, time, c, vault, gov } = {} as GovernedVaultStage;
 
   beforeEach(async () => {
-    coord = await startInProcessCoordinator();
-    time = new TestTime(coord);
-    c = cast();
-    vault = await createGovernedVault(coord, c);
-    gov = new Governance(coord, vault.id, time);
-    await deposit(coord, vault, c.alice, [400_000n, 400_000n, 400_000n, 600_000n]);
-    await addToAddressBook(gov, c, DESTINATION);
-    time.advance(DAY);
+    ({ coord, time, c, vault, gov } = await stageGovernedVault({ deposits: [400_000n, 400_000n, 400_000n, 600_000n], payees: [DESTINATION] }));
   });
-  afterEach(async () => {
-    time.restore();
-    await coord.close();
-  });
+  afterEach(() => closeGovernedVault({ coord, time }));
 
   const count = async (table: string) => Number((await coord.dataSource.query(`SELECT COUNT(*) AS n FROM ${table}`))[0].n);
-  const sign = (w: WithdrawalView, by: TestKeyholder) => coord.call<WithdrawalView>('POST', `/api/v1/withdrawals/${w.id}/signatures`, by.sign(MESSAGE_TYPES.withdrawalSignature, {
-    withdrawalId: w.id, intentHash: w.intentHash, unsignedTxid: w.unsignedTxid,
-    partialSigs: signVaultInputs(w.psbt, by.account, { fingerprint: by.accountKey.fingerprint, path: by.accountPath }, [0]).partialSigs,
-  }, time.now));
   const kinds = async (id: string) => (await coord.call<Array<{ kind: string }>>('GET', `/api/v1/audit?subject=${id}`)).body.map((e) => e.kind);
 
   it('lets only members of a proposing group propose, and refuses the rest before writing anything', async () => {
@@ -68,8 +47,8 @@ describe(`governed withdrawals (${process.env.DATABASE_URL ? 'postgres' : 'sqlit
     expect(outsider.body.error?.code).toBe('NOT_A_MEMBER');
     const approved = await approveWithdrawal(coord, w, c.bob, time);
     expect([approved.status, approved.body.state]).toEqual([200, 'signing']);
-    await sign(w, c.bob);
-    expect((await sign(w, c.carol)).body.state).toBe('exported');
+    await signWithdrawal(coord, w, c.bob, time);
+    expect((await signWithdrawal(coord, w, c.carol, time)).body.state).toBe('exported');
     expect(await kinds(w.id)).toEqual(['withdrawal.proposed', 'withdrawal.awaiting_approval', 'approval.received', 'withdrawal.approved', 'withdrawal.signing',
       'signature.received', 'signature.received', 'withdrawal.signed', 'withdrawal.exported']);
     expect((await coord.call<{ valid: boolean }>('GET', '/api/v1/audit/verify')).body).toMatchObject({ valid: true });
@@ -82,7 +61,7 @@ describe(`governed withdrawals (${process.env.DATABASE_URL ? 'postgres' : 'sqlit
     time.advance(HOUR);
     const approved = await approveWithdrawal(coord, w, c.carol, time);
     expect(approved.body.state).toBe('approved');
-    const early = await sign(w, c.bob);
+    const early = await signWithdrawal(coord, w, c.bob, time);
     expect([early.status, (early.body as unknown as { error: { code: string } }).error.code]).toEqual([409, 'WITHDRAWAL_STATE']);
     const progress = coord.app.get(WithdrawalProgress);
     time.advance(5 * HOUR - 1000);

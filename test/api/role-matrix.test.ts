@@ -1,18 +1,19 @@
 /**
  * Every route of the running coordinator against every kind of caller (issue 5): the members
- * holding each role, API tokens (read, propose, expired, revoked) and nobody. Routes are read
+ * holding each role, API tokens (read, propose, expired, revoked), a passkey enrolment link and
+ * nobody. Routes are read
  * from the app itself, so a new route without a row here fails this test. A caller is refused
  * when the access gate answers AUTH_REQUIRED (401) or ACCESS_DENIED (403); anything else
  * (including a service's own refusal of the dummy body) means the gate let the caller through.
  */
 import { randomUUID } from 'node:crypto';
 import { type AccessCast, type MemberRole, accessCast } from '../support/access-cast';
-import { type RunningCoordinator, startInProcessCoordinator } from '../support/in-process-coordinator';
+import { type RunningCoordinator, sessionOpenEnvelope, startInProcessCoordinator } from '../support/in-process-coordinator';
 
-type Caller = MemberRole | 'readToken' | 'proposeToken' | 'expiredToken' | 'revokedToken' | 'anonymous';
+type Caller = MemberRole | 'readToken' | 'proposeToken' | 'expiredToken' | 'revokedToken' | 'enrolmentLink' | 'anonymous';
 type Outcome = 'allow' | 'AUTH_REQUIRED' | 'ACCESS_DENIED';
 const ROLES: MemberRole[] = ['admin', 'initiator', 'approver', 'auditor', 'keyholder'];
-const CALLERS: Caller[] = [...ROLES, 'readToken', 'proposeToken', 'expiredToken', 'revokedToken', 'anonymous'];
+const CALLERS: Caller[] = [...ROLES, 'readToken', 'proposeToken', 'expiredToken', 'revokedToken', 'enrolmentLink', 'anonymous'];
 
 const A = 'allow' as const;
 const AUTH = 'AUTH_REQUIRED' as const;
@@ -22,7 +23,8 @@ const DENY = 'ACCESS_DENIED' as const;
 function row(members: Partial<Record<MemberRole, Outcome>> | Outcome, tokens: { read: Outcome; propose: Outcome }, anonymous: Outcome = AUTH): Record<Caller, Outcome> {
   const m = typeof members === 'string' ? Object.fromEntries(ROLES.map((r) => [r, members])) as Record<MemberRole, Outcome> : { ...Object.fromEntries(ROLES.map((r) => [r, DENY])), ...members } as Record<MemberRole, Outcome>;
   const dead = anonymous === A ? A : AUTH;
-  return { ...m, readToken: tokens.read, proposeToken: tokens.propose, expiredToken: dead, revokedToken: dead, anonymous };
+  // An enrolment link's session opens only the routes that register a passkey (ENROLMENT_ROUTES).
+  return { ...m, readToken: tokens.read, proposeToken: tokens.propose, expiredToken: dead, revokedToken: dead, enrolmentLink: anonymous === A ? A : DENY, anonymous };
 }
 const NEEDS = {
   public: row(A, { read: A, propose: A }, A),
@@ -67,6 +69,7 @@ const TABLE: Record<string, keyof typeof NEEDS> = {
   'POST /api/v1/withdrawals/:id/approvals': 'approve',
   'POST /api/v1/withdrawals/:id/cancel': 'act',
   'POST /api/v1/withdrawals/:id/bump': 'act',
+  'POST /api/v1/withdrawals/:id/broadcast/retry': 'act',
   'POST /api/v1/withdrawals/:id/signatures': 'sign',
   'GET /api/v1/withdrawals/:id/transaction': 'readOwn',
   'GET /api/v1/withdrawals/:id/frost': 'readOwn',
@@ -107,6 +110,9 @@ const TABLE: Record<string, keyof typeof NEEDS> = {
   'POST /api/v1/webhooks/:id/disable': 'administer',
   'GET /api/v1/webhooks/:id/deliveries': 'oversee',
 };
+
+/** What an enrolment link (`signer-cli passkey link`) may call besides the public routes. */
+const ENROLMENT_ROUTES = new Set(['POST /api/v1/auth/passkeys/registration/options', 'POST /api/v1/auth/passkeys/registration', 'DELETE /api/v1/auth/session']);
 
 /** Swagger UI and the OpenAPI document are served outside the controllers, to everyone. */
 const DOCS = /^\/api\/docs/;
@@ -163,11 +169,20 @@ describe('role matrix: every route, every caller', () => {
       } else {
         res = await coord.call<{ error?: { code: string } }>(method, url, body, { as: member });
       }
+    } else if (caller === 'enrolmentLink') {
+      // Each call gets a link of its own: registering or signing out ends one.
+      res = await coord.call<{ error?: { code: string } }>(method, url, body, { bearer: await enrolmentLink() });
     } else {
-      const bearer = { readToken: cast.tokens.read, proposeToken: cast.tokens.propose, expiredToken: cast.tokens.expired, revokedToken: cast.tokens.revoked, anonymous: null }[caller as Exclude<Caller, MemberRole>];
+      const bearer = { readToken: cast.tokens.read, proposeToken: cast.tokens.propose, expiredToken: cast.tokens.expired, revokedToken: cast.tokens.revoked, anonymous: null }[caller as Exclude<Caller, MemberRole | 'enrolmentLink'>];
       res = await coord.call<{ error?: { code: string } }>(method, url, body, { bearer });
     }
     return { status: res.status, code: res.body?.error?.code ?? null };
+  }
+
+  async function enrolmentLink(): Promise<string> {
+    const info = await coord.call<{ coordinatorKey: string }>('GET', '/api/v1/info', undefined, { bearer: null });
+    const opened = await coord.call<{ token: string }>('POST', '/api/v1/auth/session', sessionOpenEnvelope(cast.alice, info.body.coordinatorKey, new Date(), 'passkey-enrolment'), { bearer: null });
+    return opened.body.token;
   }
 
   async function freshSession(member: { identitySecret: Uint8Array }): Promise<string> {
@@ -183,7 +198,7 @@ describe('role matrix: every route, every caller', () => {
     const mismatches: string[] = [];
     for (const { method, path } of appRoutes(coord)) {
       for (const caller of CALLERS) {
-        const expected: Outcome = DOCS.test(path) ? A : NEEDS[TABLE[`${method} ${path}`]!][caller];
+        const expected: Outcome = DOCS.test(path) || (caller === 'enrolmentLink' && ENROLMENT_ROUTES.has(`${method} ${path}`)) ? A : NEEDS[TABLE[`${method} ${path}`]!][caller];
         const { status, code } = await callAs(caller, method, path);
         const gate = code === AUTH || code === DENY;
         const got: Outcome = gate ? code : A;

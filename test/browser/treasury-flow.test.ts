@@ -160,6 +160,8 @@ describe('the treasury web app in Chromium, with real coordinator and signer pro
     await annTab.page.getByRole('button', { name: 'Sign with passkey and propose' }).click();
     await annTab.page.getByRole('alert').filter({ hasText: 'at most 8 decimals' }).waitFor();
     await annTab.page.getByRole('textbox', { name: 'Amount' }).fill('0.0025');
+    // The error spoke of the old amount: with a valid one entered, none is left standing.
+    expect(await annTab.page.locator('#propose-message').textContent()).toBe('');
     await annTab.page.getByLabel('Memo (optional, up to 200 characters)').fill('March payroll');
     await shot(annTab.page, 'propose');
     await annTab.page.getByRole('button', { name: 'Sign with passkey and propose' }).click();

@@ -30,11 +30,7 @@ export class VirtualPasskey {
 
   /** A virtual authenticator (user present and verified) in `page`, holding this passkey. */
   async install(context: BrowserContext, page: Page, rpId: string): Promise<void> {
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('WebAuthn.enable', { enableUI: false });
-    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-      options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
-    });
+    const { cdp, authenticatorId } = await virtualAuthenticator(context, page);
     const pkcs8 = this.keys.privateKey.export({ format: 'der', type: 'pkcs8' });
     await cdp.send('WebAuthn.addCredential', {
       authenticatorId,
@@ -44,4 +40,18 @@ export class VirtualPasskey {
       },
     });
   }
+}
+
+/**
+ * An empty virtual platform authenticator (user present and verified) in `page`: what a new
+ * laptop's passkey store is before the member registers one. `credentials` lists what it holds.
+ */
+export async function virtualAuthenticator(context: BrowserContext, page: Page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  });
+  const credentials = async () => (await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials;
+  return { cdp, authenticatorId, credentials };
 }

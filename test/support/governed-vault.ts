@@ -11,6 +11,7 @@ import { MESSAGE_TYPES, type CoordinatorEvent, type ServerFrame, type VaultView,
 import type { ChangeView, PolicyView } from '../../protocol/governance-api';
 import { GOVERNED_POLICY_VERSION, type GovernedPolicy } from '../../protocol/policy';
 import { type ChangeProposal, type PolicyRules, partOf } from '../../protocol/policy-engine';
+import { signVaultInputs } from '../../protocol/psbt';
 import type { RunningCoordinator } from './in-process-coordinator';
 import { type TestKeyholder, testKeyholder } from './test-keyholder';
 import { setupVault, threeKeyholders } from './vault-scenario';
@@ -185,6 +186,14 @@ export function proposeWithdrawal(coord: RunningCoordinator, vault: VaultView, b
 
 export function approveWithdrawal(coord: RunningCoordinator, w: WithdrawalView, by: TestKeyholder, time: TestTime): Promise<Reply<WithdrawalView>> {
   return coord.call('POST', `/api/v1/withdrawals/${w.id}/approvals`, by.sign(MESSAGE_TYPES.withdrawalApprove, { withdrawalId: w.id, vaultId: w.vaultId, intentHash: w.intentHash }, time.now));
+}
+
+/** `by`'s partial signature of the withdrawal's first input, with its own account key, at the coordinator's "now". */
+export function signWithdrawal(coord: RunningCoordinator, w: WithdrawalView, by: TestKeyholder, time: TestTime): Promise<Reply<WithdrawalView>> {
+  return coord.call('POST', `/api/v1/withdrawals/${w.id}/signatures`, by.sign(MESSAGE_TYPES.withdrawalSignature, {
+    withdrawalId: w.id, intentHash: w.intentHash, unsignedTxid: w.unsignedTxid,
+    partialSigs: signVaultInputs(w.psbt, by.account, { fingerprint: by.accountKey.fingerprint, path: by.accountPath }, [0]).partialSigs,
+  }, time.now));
 }
 
 /** The address enters the book by carol's proposal and ada's and ben's approvals (the admins' quorum). */

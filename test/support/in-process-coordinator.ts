@@ -43,8 +43,9 @@ export interface RunningCoordinator {
   close(): Promise<void>;
 }
 
-export function sessionOpenEnvelope(identity: SessionIdentity, coordinatorKey: string, now = new Date()) {
-  return signEnvelope(MESSAGE_TYPES.sessionOpen, { coordinatorKey }, identity.identitySecret, { now, randomBytes: (n) => new Uint8Array(randomBytes(n)) });
+/** `purpose: passkey-enrolment` asks for an enrolment link's session instead of a sign-in. */
+export function sessionOpenEnvelope(identity: SessionIdentity, coordinatorKey: string, now = new Date(), purpose?: 'passkey-enrolment') {
+  return signEnvelope(MESSAGE_TYPES.sessionOpen, { coordinatorKey, ...(purpose ? { purpose } : {}) }, identity.identitySecret, { now, randomBytes: (n) => new Uint8Array(randomBytes(n)) });
 }
 
 export async function startInProcessCoordinator(env: Record<string, string> = {}): Promise<RunningCoordinator> {

@@ -13,10 +13,12 @@ export function whenSignedOut(handler: () => void): void {
   onSignedOut = handler;
 }
 
-export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+/** `bearer`: a secret other than the signed-in session's (the enrolment page's link). */
+export async function api<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, bearer?: string): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  const session = currentSession();
-  if (session !== null) headers.authorization = `Bearer ${session.token}`;
+  const session = bearer === undefined ? currentSession() : null;
+  const secret = bearer ?? session?.token;
+  if (secret !== undefined) headers.authorization = `Bearer ${secret}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {

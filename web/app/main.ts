@@ -13,6 +13,7 @@ import type { Page, PageContext } from './page';
 import { addressBookPage } from './pages/address-book';
 import { auditPage } from './pages/audit';
 import { dashboardPage } from './pages/dashboard';
+import { enrolPage } from './pages/enrol';
 import { membersPage } from './pages/members';
 import { policyPage } from './pages/policy';
 import { proposePage } from './pages/propose';
@@ -44,6 +45,21 @@ const live = new LiveUpdates(onEvent, (state, why) => {
   status.dataset.state = state;
   status.textContent = state === 'live' ? 'Live' : state === 'connecting' ? 'Connecting…' : why ?? 'Offline: reconnecting…';
 });
+
+/**
+ * An enrolment link's secret, taken out of the address bar at once (so it stays out of the
+ * history and of anything copied from it) and kept in this page's memory only.
+ */
+let enrolmentSecret: string | null = null;
+function takeEnrolmentLink(): boolean {
+  const link = /^#\/enrol(?:\/([\x21-\x7e]{16,200}))?$/.exec(location.hash);
+  if (link === null) return false;
+  if (link[1] !== undefined) {
+    enrolmentSecret = link[1];
+    history.replaceState(null, '', '#/enrol');
+  }
+  return true;
+}
 
 function navigate(hash: string): void {
   if (location.hash === hash) void show(true);
@@ -84,6 +100,13 @@ async function signOut(): Promise<void> {
 }
 
 async function show(focus: boolean): Promise<void> {
+  if (takeEnrolmentLink()) {
+    header(null);
+    document.title = 'Register a passkey · Conclave';
+    replace(main, enrolPage(enrolmentSecret));
+    if (focus) main.querySelector('h1')?.focus();
+    return;
+  }
   const session = currentSession();
   if (session === null || location.hash === '#/signin') {
     live.stop();

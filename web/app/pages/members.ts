@@ -27,6 +27,8 @@ export const membersPage: Page = {
         h('tbody', null, governed.members.members.map((m) => h('tr', null, h('td', null, m.name), h('td', null, m.groups.join(', ')),
           h('td', null, h('code', { title: m.identityKey }, shortKey(m.identityKey))),
           h('td', null, (m.passkeys ?? []).length === 0 ? 'none' : h('ul', { class: 'plain' }, (m.passkeys ?? []).map((p) => h('li', null, 'ES256 passkey ', h('code', { title: p.credentialId }, shortKey(p.credentialId)))))))))),
+      h('p', { class: 'hint' }, 'A member adds a passkey for a new device with ', h('code', null, 'conclave-signer passkey link'),
+        '; it counts once a quorum-approved member change pins it (see the pending changes below).'),
       keyholders,
       governed.members.members.length === 0 ? empty('No members.') : null,
       pendingChanges(ctx, vault, access, changes, (c) => {

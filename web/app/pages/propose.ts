@@ -89,27 +89,55 @@ export const proposePage: Page = {
         h('option', { value: '24' }, '1 day'), h('option', { value: '72', selected: true }, '3 days'), h('option', { value: '168' }, '7 days')),
       h('button', { type: 'submit', id: 'propose', class: 'primary' }, 'Sign with passkey and propose'),
       message);
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
+    // What the inputs say now: the intent, or why it cannot be proposed.
+    const readIntent = (): WithdrawalIntent | { invalid: string } => {
       const data = new FormData(form);
-      let intent: WithdrawalIntent;
       try {
         const sats = parseAmount(String(data.get('amount') ?? ''), data.get('unit') === 'sats' ? 'sats' : 'btc');
         if (sats <= 0n) throw new Error('The amount must be more than zero.');
         const fee = data.get('fee') === 'custom' ? String(data.get('feeCustom') ?? '').trim() : String(data.get('fee') ?? '');
         if (!/^\d+(\.\d{1,3})?$/.test(fee) || Number(fee) <= 0) throw new Error('Choose a fee rate, or enter one in sat/vB like 3 or 1.5.');
         if (Number(fee) > Number(governed.rules.maxFeeRate)) throw new Error(`The policy caps the fee rate at ${governed.rules.maxFeeRate} sat/vB.`);
-        intent = {
+        return {
           vaultId: vault.id, network: vault.network as WithdrawalIntent['network'], requestId: crypto.randomUUID(),
           outputs: [{ address: String(data.get('destination')), amount: sats.toString() }],
           feeRate: fee, maxFee: governed.rules.maxFeeSats, memo: String(data.get('memo') ?? ''),
           expiresAt: new Date(Date.now() + Number(data.get('expires')) * 3600_000).toISOString(), policyHash: vault.policyHash,
         };
       } catch (error) {
-        replace(message, errorBox({ code: 'INVALID_INPUT', message: error instanceof Error ? error.message : String(error) }));
+        return { invalid: error instanceof Error ? error.message : String(error) };
+      }
+    };
+    const showInvalid = (reason: string) => replace(message, errorBox({ code: 'INVALID_INPUT', message: reason }));
+    // An error shown under the form speaks of the inputs as they were when it was shown: once any
+    // input changes it is checked again, so the message always describes what is entered now
+    // (the next input error, or none). Nothing is said while the passkey signs.
+    let signing = false;
+    let refused = false;
+    const recheck = () => {
+      if (signing || !refused) return;
+      const current = readIntent();
+      if ('invalid' in current) {
+        showInvalid(current.invalid);
+      } else {
+        refused = false;
+        replace(message);
+      }
+    };
+    form.addEventListener('input', recheck);
+    form.addEventListener('change', recheck);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      if (signing) return;
+      const intent = readIntent();
+      if ('invalid' in intent) {
+        refused = true;
+        showInvalid(intent.invalid);
         return;
       }
       const button = form.querySelector('button[type=submit]')!;
+      signing = true;
+      refused = false;
       button.setAttribute('disabled', '');
       replace(message, h('p', null, `Sign the withdrawal of ${btc(BigInt(intent.outputs[0]!.amount))} with your passkey…`));
       try {
@@ -117,8 +145,12 @@ export const proposePage: Page = {
         const withdrawal = await api<WithdrawalView>('POST', `/api/v1/vaults/${vault.id}/withdrawals`, statement);
         ctx.navigate(`#/withdrawals/${withdrawal.id}`);
       } catch (error) {
+        // The coordinator's or the passkey's refusal of these very inputs: it stands until they change.
+        refused = true;
         replace(message, errorBox(error));
         button.removeAttribute('disabled');
+      } finally {
+        signing = false;
       }
     });
     const cooling = entries.filter((e) => e.status.state === 'cooling-off');

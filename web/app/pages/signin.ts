@@ -21,5 +21,6 @@ export async function signInPage(onSignedIn: () => void): Promise<HTMLElement> {
   return h('section', { class: 'sign-in' },
     h('h1', { tabindex: '-1' }, 'Sign in to Conclave'),
     h('p', null, 'Use the passkey pinned for you in your vault\'s member set. There is no password, and nobody can reset your access but the quorum your vault\'s policy names.'),
-    button, message);
+    button, message,
+    h('p', { class: 'hint' }, 'No passkey here yet? Run ', h('code', null, 'conclave-signer passkey link'), ' where your signer is, open the link it prints in this browser, and have your vault\'s quorum pin the passkey.'));
 }

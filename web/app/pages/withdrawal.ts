@@ -18,6 +18,7 @@ const WHAT: Record<string, string> = {
   'signature.received': 'Signed', 'withdrawal.signed': 'Fully signed', 'withdrawal.exported': 'Exported: the final transaction waits for broadcast',
   'withdrawal.broadcast': 'Broadcast', 'withdrawal.confirmed': 'Confirmed', 'withdrawal.unconfirmed': 'Unconfirmed (reorganized out)',
   'withdrawal.cancelled': 'Cancelled', 'withdrawal.expired': 'Expired', 'withdrawal.bumped': 'Fee bumped', 'withdrawal.broadcast-rejected': 'Broadcast rejected',
+  'withdrawal.broadcast-retried': 'Broadcast retry asked',
   'withdrawal.rebroadcast': 'Broadcast again', 'frost.commitment.received': 'Signing commitment', 'frost.session.opened': 'Signing session opened',
   'frost.share.received': 'Signature share', 'frost.session.failed': 'Signing session failed',
 };
