@@ -11,40 +11,26 @@
  * $CONCLAVE_SCREENSHOTS_DIR (docs/screenshots keeps a set).
  */
 import { type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { schnorr } from '@noble/curves/secp256k1.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import type { WithdrawalView } from '../../protocol/api';
 import { type CliKeyholder, createCliKeyholders, depositToFirstAddress, signer } from '../support/cli-vault';
 import { type Coordinator, spawnSigner, startCoordinator } from '../support/processes';
 import { type TestDatabase, testDatabase } from '../support/test-database';
+import { type Tab, freePort, launchChromium, openTab } from './chromium';
 import { VirtualPasskey } from './virtual-passkey';
 
-const CHROMIUM = process.env.CONCLAVE_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const ENV = { CONCLAVE_PASSPHRASE: 'browser passphrase', CONCLAVE_TEST_FAST_KDF: '1' };
 const PAYROLL = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 const SHOTS = process.env.CONCLAVE_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'conclave-screenshots-'));
-const UI_TIMEOUT_MS = 20_000;
 
 function webMember(name: string): { name: string; identityKey: string; passkey: VirtualPasskey } {
   const identityKey = bytesToHex(schnorr.getPublicKey(schnorr.utils.randomSecretKey()));
   return { name, identityKey, passkey: new VirtualPasskey(identityKey) };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 describe('the treasury web app in Chromium, with real coordinator and signer processes', () => {
@@ -59,7 +45,6 @@ describe('the treasury web app in Chromium, with real coordinator and signer pro
   const listeners: ChildProcess[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (or set CONCLAVE_CHROMIUM)`);
     root = mkdtempSync(join(tmpdir(), 'conclave-browser-'));
     mkdirSync(SHOTS, { recursive: true });
     db = testDatabase();
@@ -68,7 +53,7 @@ describe('the treasury web app in Chromium, with real coordinator and signer pro
     coordinator = await startCoordinator({
       ...db.env, CONCLAVE_NETWORK: 'regtest', CONCLAVE_PORT: String(port), CONCLAVE_WEBAUTHN_RP_ID: 'localhost', CONCLAVE_WEBAUTHN_ORIGIN: origin,
     });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     for (const l of listeners) if (l.exitCode === null) l.kill('SIGTERM');
@@ -79,17 +64,10 @@ describe('the treasury web app in Chromium, with real coordinator and signer pro
   });
 
   /** A browser context of its own (no shared storage) with the member's passkey in a virtual authenticator. */
-  async function open(member: { passkey: VirtualPasskey }): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, timezoneId: 'Europe/Zurich', locale: 'en-GB' });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(m.text());
-    });
-    await member.passkey.install(context, page, 'localhost');
-    return { context, page, errors };
+  async function open(member: { passkey: VirtualPasskey }): Promise<Tab> {
+    const tab = await openTab(browser);
+    await member.passkey.install(tab.context, tab.page, 'localhost');
+    return tab;
   }
 
   async function signIn(page: Page, name: string): Promise<void> {
