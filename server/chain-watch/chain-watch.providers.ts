@@ -15,6 +15,7 @@ import { ChainWatchService } from './chain-watch.service';
 import { COIN_DEPTH, ChainCoinDepth } from './coin-depth';
 import { DepositWatcher } from './deposit-watcher';
 import { FeeEstimatesService } from './fee-estimates.service';
+import { ReplacedTransactionWatch } from './replaced-transaction-watch';
 import { WithdrawalBroadcaster } from './withdrawal-broadcaster';
 import { WithdrawalTracker } from './withdrawal-tracker';
 
@@ -26,5 +27,5 @@ export const CHAIN_WATCH_PROVIDERS: Provider[] = [
     useFactory: (config: AppConfig, repo: ChainWatchRepository) => (config.chain.backend === 'offline' ? null : new ChainCoinDepth(repo, config.chainWatch.minConfirmations)),
   },
   ChainWatchRepository, AntiFeeSniping, DepositWatcher, WithdrawalBroadcaster, WithdrawalTracker, ChainWatchService, FeeEstimatesService,
-  BroadcastRetryService,
+  BroadcastRetryService, ReplacedTransactionWatch,
 ];

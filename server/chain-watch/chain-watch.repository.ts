@@ -1,11 +1,17 @@
-/** Database access for the chain watcher: the tip it last saw, deposit transactions it follows, and the broadcast outbox. */
+/**
+ * Database access for the chain watcher: the tip it last saw, deposit transactions it follows,
+ * the broadcast outbox, and the transactions fee bumps replaced.
+ */
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, In, LessThanOrEqual } from 'typeorm';
+import type { WithdrawalState } from '../../protocol/api';
 import type { ChainTip } from '../chain/chain-backend';
 import { RawTransactionEntity } from '../deposits/raw-transaction.entity';
 import { UtxoEntity } from '../deposits/utxo.entity';
 import { AddressEntity } from '../vaults/address.entity';
 import { VaultEntity } from '../vaults/vault.entity';
+import { WithdrawalTransactionEntity } from '../withdrawals/withdrawal-transaction.entity';
+import { WithdrawalEntity } from '../withdrawals/withdrawal.entity';
 import { ChainBroadcastEntity } from './chain-broadcast.entity';
 import { ChainDepositEntity } from './chain-deposit.entity';
 import { ChainTipEntity } from './chain-tip.entity';
@@ -58,6 +64,15 @@ export class ChainWatchRepository {
 
   acceptedBroadcasts(): Promise<ChainBroadcastEntity[]> {
     return this.dataSource.getRepository(ChainBroadcastEntity).find({ where: { state: 'accepted' }, order: { withdrawalId: 'ASC' } });
+  }
+
+  /** Signed transactions a fee bump replaced, of withdrawals in `states`: one of them may still be mined instead. */
+  replacedTransactions(states: readonly WithdrawalState[]): Promise<WithdrawalTransactionEntity[]> {
+    return this.dataSource.getRepository(WithdrawalTransactionEntity).createQueryBuilder('t')
+      .innerJoin(WithdrawalEntity, 'w', 'w.id = t.withdrawal_id')
+      .where('t.txid IS NOT NULL AND w.state IN (:...states)', { states })
+      .orderBy('t.withdrawal_id', 'ASC').addOrderBy('t.replaced_at', 'ASC')
+      .getMany();
   }
 
   /** The first `count` addresses of one chain of a vault, by index (the caller stored them: ensureAddresses). */

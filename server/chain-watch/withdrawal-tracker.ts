@@ -3,7 +3,10 @@
  * transaction is CONCLAVE_MIN_CONFIRMATIONS deep, and followed further (to FOLLOW_DEPTH) so that
  * a reorg which takes a confirmed transaction out moves the withdrawal back to `broadcast`; if
  * the transaction left the mempool too, it is sent again (the same approved transaction, through
- * the outbox). Each state change is an audit event and a push.
+ * the outbox). Each state change is an audit event and a push. A transaction a fee bump
+ * replaced may be mined instead of the current one: replaced-transaction-watch.ts settles the
+ * withdrawal on it, and while it is in a block the current transaction is neither followed nor
+ * sent again (it can never confirm).
  */
 import { Inject, Injectable } from '@nestjs/common';
 import type { ChainBackend, ChainTip } from '../chain/chain-backend';
@@ -17,12 +20,13 @@ import { WithdrawalsRepository } from '../withdrawals/withdrawals.repository';
 import type { ChainBroadcastEntity } from './chain-broadcast.entity';
 import { type ChainSighting, FOLLOW_DEPTH, depthAt, locateTransaction } from './chain-sighting';
 import { ChainWatchRepository } from './chain-watch.repository';
+import { ReplacedTransactionWatch } from './replaced-transaction-watch';
 import { WithdrawalBroadcaster } from './withdrawal-broadcaster';
 
 export interface TrackedChange {
   withdrawalId: string;
   txid: string;
-  change: 'confirmed' | 'unconfirmed' | 'in-block' | 'left-block' | 'resent';
+  change: 'confirmed' | 'unconfirmed' | 'in-block' | 'left-block' | 'resent' | 'replaced-confirmed';
 }
 
 @Injectable()
@@ -36,6 +40,7 @@ export class WithdrawalTracker {
     private readonly hub: SignerHub,
     private readonly repo: ChainWatchRepository,
     private readonly broadcaster: WithdrawalBroadcaster,
+    private readonly replaced: ReplacedTransactionWatch,
     private readonly clock: Clock,
   ) {}
 
@@ -43,15 +48,21 @@ export class WithdrawalTracker {
     const backend = this.backend;
     if (!backend) return [];
     const changes: TrackedChange[] = [];
+    const minedReplaced = await this.replaced.mined(tip);
     for (const row of await this.repo.acceptedBroadcasts()) {
       // Buried deep enough: no reorg is expected to reach it any more.
       if (row.blockHeight !== null && depthAt(tip, row.blockHeight) >= FOLLOW_DEPTH) continue;
+      // A replaced transaction holds its coins: this one is gone for good unless a reorg undoes that.
+      if (minedReplaced.has(row.withdrawalId)) continue;
       const withdrawal = await this.withdrawals.find(row.withdrawalId);
       // A fee bump in progress (back to approval or signing) re-enqueues its own transaction.
       if (withdrawal.txid !== row.txid || !['broadcast', 'confirmed'].includes(withdrawal.state)) continue;
       const sighting = await locateTransaction(backend, tip, row.txid, row.blockHash);
       const change = await this.apply(row, tip, sighting);
       if (change) changes.push({ withdrawalId: row.withdrawalId, txid: row.txid, change });
+    }
+    for (const mined of minedReplaced.values()) {
+      if (await this.replaced.settle(mined, tip)) changes.push({ withdrawalId: mined.replaced.withdrawalId, txid: mined.replaced.txid!, change: 'replaced-confirmed' });
     }
     return changes;
   }

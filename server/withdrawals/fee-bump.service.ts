@@ -7,7 +7,8 @@
  * The withdrawal then goes through approvals and signing again; signers sign it only as a
  * replacement of the intent they signed last (protocol/intent/signing-journal.ts). The
  * transaction it replaces is kept (withdrawal_transactions): until one of them confirms, either
- * may be the one that is mined. The replacement's locktime is the tip at the bump
+ * may be the one that is mined (with a chain backend the watcher settles the withdrawal on
+ * whichever is: chain-watch/replaced-transaction-watch.ts). The replacement's locktime is the tip at the bump
  * (chain-watch/anti-fee-sniping.ts).
  */
 import { Injectable } from '@nestjs/common';

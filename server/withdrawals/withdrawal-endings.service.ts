@@ -3,9 +3,15 @@
  * or expired when the intent's `expiresAt` passes (signers refuse expired intents, so it can
  * never complete). Either way its coins are released in the same transaction, so no coin stays
  * reserved by a withdrawal that can no longer spend it (invariant 5).
+ *
+ * A withdrawal back in approval or signing after a fee bump is different: a fully signed
+ * transaction it replaced may be in mempools and still be mined (chain-watch settles the
+ * withdrawal on it). Releasing its coins then would let another withdrawal reserve coins that
+ * are already spent, so it is neither cancelled nor expired; it ends when one of its
+ * transactions confirms.
  */
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
+import { DataSource, type EntityManager, In, IsNull, Not } from 'typeorm';
 import { MESSAGE_TYPES, type WithdrawalCancel, type WithdrawalState, type WithdrawalView, withdrawalCancelSchema } from '../../protocol/api';
 import { ConclaveError } from '../../protocol/errors';
 import { AuditService } from '../audit/audit.service';
@@ -19,6 +25,7 @@ import { EnvelopeVerifier } from '../replay/envelope-verifier';
 import { FrostShareEntity } from '../frost-signing/frost-share.entity';
 import { PartialSignatureEntity } from '../signing/partial-signature.entity';
 import { VaultsRepository } from '../vaults/vaults.repository';
+import { WithdrawalTransactionEntity } from './withdrawal-transaction.entity';
 import { WithdrawalEntity } from './withdrawal.entity';
 import { WithdrawalsRepository } from './withdrawals.repository';
 
@@ -67,6 +74,9 @@ export class WithdrawalEndingsService implements OnApplicationBootstrap, OnAppli
       if (signed > 0) {
         throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: already has signatures and can no longer be cancelled`);
       }
+      if (await this.hasSignedTransactionOut(manager, withdrawalId)) {
+        throw new ConclaveError('WITHDRAWAL_STATE', `withdrawal ${withdrawalId}: a signed transaction it replaced (fee bump) may still be mined, so its coins stay with it; it ends when one of its transactions confirms`);
+      }
       const now = this.clock.now().toISOString();
       await this.withdrawals.transition(manager, withdrawalId, withdrawal.state, 'cancelled', now);
       const released = await this.utxos.release(manager, withdrawalId);
@@ -85,6 +95,7 @@ export class WithdrawalEndingsService implements OnApplicationBootstrap, OnAppli
       const ended = await this.tx.run(async (manager) => {
         const current = await this.withdrawals.find(w.id, manager, true);
         if (!OPEN_STATES.includes(current.state)) return false;
+        if (await this.hasSignedTransactionOut(manager, w.id)) return false;
         await this.withdrawals.transition(manager, w.id, current.state, 'expired', now.toISOString());
         const released = await this.utxos.release(manager, w.id);
         await this.audit.append(manager, { kind: 'withdrawal.expired', subject: w.id, payload: { expiresAt: (JSON.parse(current.intent) as { expiresAt: string }).expiresAt, released } });
@@ -93,5 +104,9 @@ export class WithdrawalEndingsService implements OnApplicationBootstrap, OnAppli
       if (ended) expired.push(w.id);
     }
     return expired;
+  }
+
+  private async hasSignedTransactionOut(manager: EntityManager, withdrawalId: string): Promise<boolean> {
+    return (await manager.getRepository(WithdrawalTransactionEntity).count({ where: { withdrawalId, txid: Not(IsNull()) } })) > 0;
   }
 }

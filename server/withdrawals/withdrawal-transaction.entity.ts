@@ -1,6 +1,7 @@
 /**
  * A transaction a withdrawal had before a fee bump replaced it. Until one of them confirms,
- * the replaced one may still be mined instead, so the coordinator keeps every one it built
+ * the replaced one may still be mined instead (the chain watcher looks for it:
+ * chain-watch/replaced-transaction-watch.ts), so the coordinator keeps every one it built
  * (DESIGN.md invariant 9: nothing but the approved transaction or an approved replacement).
  */
 import { Column, Entity, PrimaryColumn } from 'typeorm';
@@ -26,7 +27,10 @@ export class WithdrawalTransactionEntity {
   @Column({ name: 'tx_hex', type: 'text', nullable: true })
   txHex!: string | null;
 
-  /** Intent hash of the replacement. */
+  /**
+   * Intent hash of the transaction that took its place: its fee-bump replacement, or, when a
+   * replaced transaction was mined instead, that one (chain-watch/replaced-transaction-watch.ts).
+   */
   @Column({ name: 'replaced_by', type: 'varchar', length: 64 })
   replacedBy!: string;
 

@@ -7,6 +7,7 @@
 import { MESSAGE_TYPES, type UtxoView, type VaultView, type WithdrawalView, type WithdrawalIntent } from '../../protocol/api';
 import { intentHash } from '../../protocol/intent/intent-hash';
 import { signVaultInputs } from '../../protocol/psbt';
+import { WithdrawalEndingsService } from '../../server/withdrawals/withdrawal-endings.service';
 import { type RunningCoordinator, startInProcessCoordinator } from '../support/in-process-coordinator';
 import { type TestKeyholder, testKeyholder } from '../support/test-keyholder';
 import { deposit, intent, propose, setupVault, threeKeyholders } from '../support/vault-scenario';
@@ -72,6 +73,23 @@ describe('fee bump on the coordinator', () => {
     const asProposal = await coord.call<ErrorBody>('POST', `/api/v1/withdrawals/${exported.id}/bump`, keyholders[1]!.sign(MESSAGE_TYPES.withdrawalPropose, { ...original, feeRate: '6', replaces: exported.intentHash }));
     expect(asProposal.body.error.code).toBe('ENVELOPE_WRONG_TYPE');
     await unchanged();
+  });
+
+  it('keeps the coins with a bumped withdrawal while the transaction it replaced may be mined: no cancel, no expiry', async () => {
+    const bumped = (await bump({})).body;
+    const cancel = await coord.call<ErrorBody>('POST', `/api/v1/withdrawals/${exported.id}/cancel`, keyholders[0]!.sign(MESSAGE_TYPES.withdrawalCancel, {
+      withdrawalId: exported.id, intentHash: bumped.intentHash, reason: 'changed our mind',
+    }));
+    expect([cancel.status, cancel.body.error.code]).toEqual([409, 'WITHDRAWAL_STATE']);
+    expect(cancel.body.error.message).toContain('may still be mined');
+    jest.useFakeTimers({ now: Date.parse(original.expiresAt) + 1000, doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'queueMicrotask'] });
+    try {
+      expect(await coord.app.get(WithdrawalEndingsService).expireDue()).toEqual([]);
+    } finally {
+      jest.useRealTimers();
+    }
+    expect((await coord.call<WithdrawalView>('GET', `/api/v1/withdrawals/${exported.id}`)).body.state).toBe('signing');
+    expect(await coins()).toEqual([['reserved', exported.id]]);
   });
 
   it('refuses a withdrawal that has no signed transaction, and a second bump that does not pay more', async () => {

@@ -136,6 +136,23 @@ function signatureEnvelope(k: TestKeyholder, w: WithdrawalView) {
   return k.sign(MESSAGE_TYPES.withdrawalSignature, { withdrawalId: w.id, intentHash: w.intentHash, unsignedTxid: w.unsignedTxid, partialSigs: sigs });
 }
 
+/** Has keyholders (by default 1 and 2) sign the withdrawal's current transaction (e.g. a fee bump's replacement); returns the last answer. */
+export async function signCurrent(s: ChainScenario, w: WithdrawalView, signers = [1, 2]): Promise<{ status: number; body: WithdrawalView & { error?: { code: string } } }> {
+  let res: { status: number; body: WithdrawalView & { error?: { code: string } } } | undefined;
+  for (const k of signers.map((i) => s.keyholders[i]!)) {
+    res = await s.coord.call<WithdrawalView & { error?: { code: string } }>('POST', `/api/v1/withdrawals/${w.id}/signatures`, signatureEnvelope(k, w));
+    if (res.status !== 200) return res;
+  }
+  return res!;
+}
+
+/** Keyholder 1 asks for a fee bump of the withdrawal to `feeRate` sat/vB. */
+export async function bumpFee(s: ChainScenario, w: WithdrawalView, feeRate: string): Promise<WithdrawalView> {
+  const res = await s.coord.call<WithdrawalView>('POST', `/api/v1/withdrawals/${w.id}/bump`, s.keyholders[1]!.sign(MESSAGE_TYPES.withdrawalBump, { ...w.intent, feeRate, replaces: w.intentHash }));
+  if (res.status !== 200) throw new Error(`fee bump failed: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
 /** Proposes a withdrawal of `amount` and has two keyholders sign it: it is finalized (and, with a backend, enqueued). */
 export async function signedWithdrawal(s: ChainScenario, beforeSigning?: (proposed: WithdrawalView) => void, amount = '250000'): Promise<WithdrawalView> {
   const proposed = await propose(s.coord, s.vault, s.keyholders[0]!, intent(s.vault, { outputs: [{ address: 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080', amount }] }));

@@ -2,7 +2,10 @@
  * A scripted block chain behind the strict test servers (a Bitcoin Core node in
  * core-node.ts, an Esplora server through esplora-server.ts): blocks the test mines, takes
  * off the tip and puts back (as `invalidateblock` / `reconsiderblock` do on a regtest node), a
- * mempool, and the UTXO set both derive from. Transactions are real raw transactions; their
+ * mempool, and the UTXO set both derive from. The mempool replaces as Core does by default
+ * (full RBF): a conflicting transaction paying more than all it evicts, plus the incremental
+ * relay fee, takes their place; one paying less is refused with Core's "insufficient fee"
+ * message; a mined transaction evicts what conflicts with it. Transactions are real raw transactions; their
  * txids, outputs and spent outpoints are what the answers are computed from. Script and
  * signature validity are not checked: the coordinator's own verification is tested elsewhere,
  * and these servers stand for the node's bookkeeping (which coins exist, where a transaction is).
@@ -44,10 +47,21 @@ export interface SimCoin {
 
 /** What the node's mempool says of a transaction, in Core's reject-reason terms. */
 export type MempoolVerdict =
-  | { ok: true; txid: string; wtxid: string; vsize: number; fee: bigint }
+  | { ok: true; txid: string; wtxid: string; vsize: number; fee: bigint; replaces: string[] }
   | { ok: false; txid: string; wtxid: string; code: number; reason: string; details: string };
 
 const GENESIS_TIME = 1296688602;
+
+/** The node's incremental relay fee: what a replacement must pay on top of what it evicts, per vbyte of its own size. */
+export const INCREMENTAL_RELAY_SAT_PER_VB = 1n;
+
+/** Satoshis as Core's FormatMoney writes BTC in messages: 8 decimals, trailing zeros trimmed to at least two. */
+export function formatMoney(sats: bigint): string {
+  const sign = sats < 0n ? '-' : '';
+  const abs = sats < 0n ? -sats : sats;
+  const text = `${abs / 100_000_000n}.${(abs % 100_000_000n).toString().padStart(8, '0')}`;
+  return sign + text.replace(/(\.\d\d\d*?)0+$/, '$1');
+}
 
 export class SimChain {
   readonly blocks: SimBlock[];
@@ -94,11 +108,12 @@ export class SimChain {
     const refuse = (code: number, reason: string, details = reason): MempoolVerdict => ({ ok: false, txid: sim.txid, wtxid: sim.wtxid, code, reason, details });
     if (this.mempool.includes(sim.txid)) return refuse(-26, 'txn-already-in-mempool');
     if (this.blockOf(sim.txid)) return refuse(-27, 'txn-already-known', 'Transaction outputs already in utxo set');
-    const coins = this.coins(true);
-    const spentByMempool = new Set(this.mempool.flatMap((id) => this.txs.get(id)!.spends));
+    // Full RBF (Core's default since 28.0): whatever conflicts may be replaced, if the fees pay for it.
+    const evicted = this.replacedBy(sim);
+    const coins = this.coins(true, evicted);
     let total = 0n;
     for (const outpoint of sim.spends) {
-      if (spentByMempool.has(outpoint)) return refuse(-26, 'txn-mempool-conflict');
+      if (evicted.has(outpoint.slice(0, 64))) return refuse(-26, 'bad-txns-spends-conflicting-tx', `bad-txns-spends-conflicting-tx, ${sim.txid} spends conflicting transaction ${outpoint.slice(0, 64)}`);
       const coin = coins.get(outpoint);
       if (!coin) return refuse(-25, 'missing-inputs', 'bad-txns-inputs-missingorspent');
       total += coin.amount;
@@ -107,18 +122,66 @@ export class SimChain {
     if (out > total) return refuse(-26, 'bad-txns-in-belowout');
     const scripted = this.refusals.get(sim.txid);
     if (scripted) return refuse(-26, scripted.reason, scripted.details);
-    return { ok: true, txid: sim.txid, wtxid: sim.wtxid, vsize: sim.tx.vsize, fee: total - out };
+    const fee = total - out;
+    const unpaid = this.unpaidReplacement(sim, fee, evicted);
+    if (unpaid) return refuse(-26, 'insufficient fee', `insufficient fee, rejecting replacement ${sim.txid}, ${unpaid}`);
+    return { ok: true, txid: sim.txid, wtxid: sim.wtxid, vsize: sim.tx.vsize, fee, replaces: [...evicted] };
   }
 
-  /** As sendrawtransaction: accepted into the mempool, or the verdict that refused it. A transaction already there is accepted again. */
+  /** As sendrawtransaction: accepted into the mempool (evicting what it replaces), or the verdict that refused it. */
   submit(hex: string): MempoolVerdict {
     const verdict = this.check(hex);
     if (verdict.ok) {
       this.txs.set(verdict.txid, this.parse(hex, true));
-      this.mempool.push(verdict.txid);
+      this.mempool = [...this.mempool.filter((id) => !verdict.replaces.includes(id)), verdict.txid];
       this.changed();
     }
     return verdict;
+  }
+
+  /** The mempool transactions `sim` conflicts with (spends an outpoint they spend), and all their mempool descendants. */
+  private replacedBy(sim: SimTx): Set<string> {
+    return this.withDescendants(this.mempool.filter((id) => this.txs.get(id)!.spends.some((o) => sim.spends.includes(o))));
+  }
+
+  /** `txids` and every mempool transaction spending an output of one of them, directly or not. */
+  private withDescendants(txids: string[]): Set<string> {
+    const found = new Set(txids);
+    for (let grew = found.size > 0; grew;) {
+      grew = false;
+      for (const id of this.mempool) {
+        if (!found.has(id) && this.txs.get(id)!.spends.some((o) => found.has(o.slice(0, 64)))) {
+          found.add(id);
+          grew = true;
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Core's PaysForRBF: a replacement pays at least the fees of everything it evicts, plus the
+   * incremental relay fee for its own size (INCREMENTAL_RELAY_SAT_PER_VB). Null when it does, or
+   * replaces nothing; otherwise the rest of Core's refusal message.
+   */
+  private unpaidReplacement(sim: SimTx, fee: bigint, evicted: Set<string>): string | null {
+    if (evicted.size === 0) return null;
+    const replacedFees = [...evicted].reduce((sum, id) => sum + this.feeOf(id), 0n);
+    if (fee < replacedFees) return `less fees than conflicting txs; ${formatMoney(fee)} < ${formatMoney(replacedFees)}`;
+    const relay = BigInt(sim.tx.vsize) * INCREMENTAL_RELAY_SAT_PER_VB;
+    if (fee - replacedFees < relay) return `not enough additional fees to relay; ${formatMoney(fee - replacedFees)} < ${formatMoney(relay)}`;
+    return null;
+  }
+
+  /** Fee of a transaction the simulation took (inputs from its own outputs; 0 for one from outside). */
+  private feeOf(txid: string): bigint {
+    const sim = this.txs.get(txid)!;
+    const paidIn = sim.spends.reduce((sum, outpoint) => {
+      const [parent, vout] = outpoint.split(':') as [string, string];
+      return sum + (this.txs.get(parent)?.tx.getOutput(Number(vout)).amount ?? 0n);
+    }, 0n);
+    const paidOut = Array.from({ length: sim.tx.outputsLength }, (_, i) => sim.tx.getOutput(i).amount!).reduce((a, b) => a + b, 0n);
+    return paidIn - paidOut;
   }
 
   /** Mines `count` blocks; the first takes every mempool transaction (or only `only`). */
@@ -135,9 +198,17 @@ export class SimChain {
       };
       this.blocks.push(block);
       hashes.push(block.hash);
+      this.dropConflicts(take);
     }
     this.changed();
     return hashes;
+  }
+
+  /** As a node connecting a block: mempool transactions spending what `mined` spent leave, with their descendants. */
+  private dropConflicts(mined: string[]): void {
+    const spent = new Set(mined.flatMap((id) => this.txs.get(id)!.spends));
+    const gone = this.withDescendants(this.mempool.filter((id) => this.txs.get(id)!.spends.some((o) => spent.has(o))));
+    this.mempool = this.mempool.filter((id) => !gone.has(id));
   }
 
   /**
@@ -173,8 +244,9 @@ export class SimChain {
       this.stale.delete(block.hash);
       this.blocks.push(block);
     }
-    const mined = new Set(blocks.flatMap((b) => b.txids));
-    this.mempool = this.mempool.filter((id) => !mined.has(id));
+    const mined = blocks.flatMap((b) => b.txids);
+    this.mempool = this.mempool.filter((id) => !mined.includes(id));
+    this.dropConflicts(mined);
     this.changed();
   }
 
@@ -193,8 +265,11 @@ export class SimChain {
     return this.tip.height - block.height + 1;
   }
 
-  /** Unspent coins of the active chain, and with `withMempool` those of mempool transactions too, less what the mempool spends. */
-  coins(withMempool: boolean): Map<string, SimCoin> {
+  /**
+   * Unspent coins of the active chain, and with `withMempool` those of mempool transactions too,
+   * less what the mempool spends; mempool transactions in `without` (about to be replaced) left out.
+   */
+  coins(withMempool: boolean, without: ReadonlySet<string> = new Set()): Map<string, SimCoin> {
     const coins = new Map<string, SimCoin>();
     const apply = (txid: string, block: SimBlock | null) => {
       const sim = this.txs.get(txid)!;
@@ -205,7 +280,7 @@ export class SimChain {
       }
     };
     for (const block of this.blocks) for (const txid of block.txids) apply(txid, block);
-    if (withMempool) for (const txid of this.mempool) apply(txid, null);
+    if (withMempool) for (const txid of this.mempool) if (!without.has(txid)) apply(txid, null);
     return coins;
   }
 
