@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type RunningCoordinator, startInProcessCoordinator } from '../../test/support/in-process-coordinator';
-import { main } from '../main';
+import { runCliJson } from '../../test/support/cli-in-process';
 
 const ADDRESS_1 = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 const ADDRESS_2 = 'bcrt1qcamf2mw7y3tpdhk6ev3m36wp6qfygj8ay3n9q4';
@@ -19,20 +19,7 @@ const MAINNET = 'bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4';
 interface Run { code: number; json: Record<string, unknown> }
 
 async function run(home: string, ...args: string[]): Promise<Run> {
-  let stdout = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(['node', 'conclave-signer', '--home', home, '--json', ...args]);
-    const last = stdout.trim().split('\n').pop() ?? '{}';
-    return { code, json: JSON.parse(last) as Record<string, unknown> };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  return runCliJson('--home', home, ...args);
 }
 
 async function ok(home: string, ...args: string[]): Promise<Record<string, unknown>> {

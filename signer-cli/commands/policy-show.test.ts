@@ -10,23 +10,10 @@ import { identityFingerprint } from '../../protocol/identity';
 import { pinnedStateHashes } from '../../protocol/policy-engine';
 import { DAY, PAYEE, SUPPLIER, VAULT_ID, pinned } from '../../protocol/policy-engine/test-fixture';
 import { pinnedVault } from '../governance/governance.fixture';
-import { main } from '../main';
 import { StateStore } from '../state/state-file';
+import { runCliCaptured } from '../../test/support/cli-in-process';
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(['node', 'conclave-signer', ...args]), stdout };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCliCaptured;
 
 describe('policy show', () => {
   const saved = { ...process.env };

@@ -10,25 +10,13 @@ import { join } from 'node:path';
 import { FEE_TARGETS, type FeeEstimatesView } from '../../protocol/api';
 import { fakeFundingTx } from '../../test/support/funding-tx';
 import { type RunningCoordinator, startInProcessCoordinator } from '../../test/support/in-process-coordinator';
-import { main } from '../main';
 import { feeRateText, normalEstimate } from './propose-fee-rate';
+import { runCliJson } from '../../test/support/cli-in-process';
 
 const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 
 async function run(home: string, ...args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  let stdout = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(['node', 'conclave-signer', '--home', home, '--json', ...args]);
-    return { code, json: JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown> };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  return runCliJson('--home', home, ...args);
 }
 
 async function ok(home: string, ...args: string[]): Promise<Record<string, unknown>> {

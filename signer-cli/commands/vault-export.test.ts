@@ -10,8 +10,8 @@ import { deriveVaultScript, descriptorHash, formatVaultDescriptor, type FrostVau
 import { networkParams } from '../../protocol/network';
 import { policyHash } from '../../protocol/policy';
 import { alice, bob, carol, NOW, POLICY, VAULT_ID, vault, WITHDRAWAL_ID } from '../../test/support/withdrawal-fixture';
-import { main } from '../main';
 import { StateStore } from '../state/state-file';
+import { runCliCaptured } from '../../test/support/cli-in-process';
 
 const FROST_VAULT_ID = '1e2d3c4b-5a69-4788-9a0b-1c2d3e4f5a6b';
 const TXID = 'ab'.repeat(32);
@@ -19,20 +19,7 @@ const frost: FrostVaultDescriptor = {
   kind: 'tr-frost', network: 'regtest', groupXpub: HDKey.fromMasterSeed(new Uint8Array(32).fill(9), networkParams('regtest').bip32).publicExtendedKey,
 };
 
-async function run(...args: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    return { code: await main(['node', 'conclave-signer', ...args]), stdout };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = runCliCaptured;
 
 function pin(vaultId: string, name: string, d: VaultDescriptor) {
   return {

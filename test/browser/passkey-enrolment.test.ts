@@ -11,35 +11,30 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { type CliKeyholder, createCliKeyholders, signer } from '../support/cli-vault';
-import { type Coordinator, startCoordinator } from '../support/processes';
-import { type TestDatabase, testDatabase } from '../support/test-database';
-import { freePort, launchChromium, openTab } from './chromium';
+import type { Coordinator } from '../support/processes';
+import { launchChromium, openTab } from './chromium';
 import { virtualAuthenticator } from './virtual-passkey';
+import { type WebCoordinator, startWebCoordinator } from './web-coordinator';
 
 const ENV = { CONCLAVE_PASSPHRASE: 'enrolment passphrase', CONCLAVE_TEST_FAST_KDF: '1' };
 const SHOTS = process.env.CONCLAVE_SCREENSHOTS_DIR ?? mkdtempSync(join(tmpdir(), 'conclave-screenshots-'));
 
 describe('registering a first passkey through an enrolment link, in Chromium', () => {
   let root: string;
-  let db: TestDatabase;
+  let web: WebCoordinator;
   let coordinator: Coordinator;
   let origin: string;
   let browser: Browser;
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'conclave-enrol-'));
-    db = testDatabase();
-    const port = await freePort();
-    origin = `http://localhost:${port}`;
-    coordinator = await startCoordinator({
-      ...db.env, CONCLAVE_NETWORK: 'regtest', CONCLAVE_PORT: String(port), CONCLAVE_WEBAUTHN_RP_ID: 'localhost', CONCLAVE_WEBAUTHN_ORIGIN: origin,
-    });
+    web = await startWebCoordinator();
+    ({ coordinator, origin } = web);
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await coordinator?.stop();
-    await db?.cleanup();
+    await web?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });
 

@@ -19,10 +19,10 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import type { Browser, Page } from 'playwright-core';
 import type { WithdrawalView } from '../../protocol/api';
 import { type CliKeyholder, createCliKeyholders, depositToFirstAddress, signer } from '../support/cli-vault';
-import { type Coordinator, spawnSigner, startCoordinator } from '../support/processes';
-import { type TestDatabase, testDatabase } from '../support/test-database';
-import { type Tab, freePort, launchChromium, openTab } from './chromium';
+import { type Coordinator, spawnSigner } from '../support/processes';
+import { type Tab, launchChromium, openTab } from './chromium';
 import { VirtualPasskey } from './virtual-passkey';
+import { type WebCoordinator, startWebCoordinator } from './web-coordinator';
 
 const ENV = { CONCLAVE_PASSPHRASE: 'browser passphrase', CONCLAVE_TEST_FAST_KDF: '1' };
 const PAYROLL = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
@@ -38,7 +38,7 @@ describe('the treasury web app in Chromium, with real coordinator and signer pro
   const ben = webMember('Ben');
   const aud = webMember('Aud');
   let root: string;
-  let db: TestDatabase;
+  let web: WebCoordinator;
   let coordinator: Coordinator;
   let origin: string;
   let browser: Browser;
@@ -47,19 +47,14 @@ describe('the treasury web app in Chromium, with real coordinator and signer pro
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'conclave-browser-'));
     mkdirSync(SHOTS, { recursive: true });
-    db = testDatabase();
-    const port = await freePort();
-    origin = `http://localhost:${port}`;
-    coordinator = await startCoordinator({
-      ...db.env, CONCLAVE_NETWORK: 'regtest', CONCLAVE_PORT: String(port), CONCLAVE_WEBAUTHN_RP_ID: 'localhost', CONCLAVE_WEBAUTHN_ORIGIN: origin,
-    });
+    web = await startWebCoordinator();
+    ({ coordinator, origin } = web);
     browser = await launchChromium();
   });
   afterAll(async () => {
     for (const l of listeners) if (l.exitCode === null) l.kill('SIGTERM');
     await browser?.close();
-    await coordinator?.stop();
-    await db?.cleanup();
+    await web?.stop();
     if (root) rmSync(root, { recursive: true, force: true });
   });
 

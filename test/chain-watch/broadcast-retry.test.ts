@@ -8,12 +8,12 @@
 import { randomUUID } from 'node:crypto';
 import { MESSAGE_TYPES, type BroadcastRetryView, type WithdrawalView } from '../../protocol/api';
 import { ChainBroadcastEntity } from '../../server/chain-watch/chain-broadcast.entity';
-import { main } from '../../signer-cli/main';
 import { startInProcessCoordinator } from '../support/in-process-coordinator';
 import { keyholderHome } from '../support/keyholder-home';
 import { type TestKeyholder, TRANSCRIPT_MNEMONICS, testKeyholder } from '../support/test-keyholder';
 import { describeWithVectors } from '../vectors/locate';
 import { type BackendKind, type ChainScenario, auditKinds, auditValid, pay, signedWithdrawal, startScenario, vaultAddress, withdrawalState } from './chain-harness';
+import { runCliJson } from '../support/cli-in-process';
 
 interface ErrorBody { error: { code: string; message: string; details?: Record<string, unknown> } }
 const REFUSAL = { reason: 'min relay fee not met', details: 'min relay fee not met, 10 < 15' };
@@ -43,21 +43,7 @@ async function retry(s: ChainScenario, withdrawalId: string, statement: unknown)
 }
 
 /** signer-cli in this process, --json: its exit code and the one JSON object it printed. */
-async function cli(...args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  let stdout = '';
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout += chunk.toString();
-    return true;
-  });
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  try {
-    const code = await main(['node', 'conclave-signer', '--json', ...args]);
-    return { code, json: JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as Record<string, unknown> };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const cli = runCliJson;
 
 describeWithVectors('chain watcher: a member retries a refused broadcast', (dir) => {
   let s: ChainScenario | undefined;
