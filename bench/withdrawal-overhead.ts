@@ -4,28 +4,22 @@
  *   (a) end to end over loopback: a real coordinator process (SQLite), two `signer-cli listen`
  *       processes signing over WebSocket; timed from the proposal POST until the coordinator
  *       pushes `exported`; and
- *   (b) the same work in one process: sign and verify the intent envelope, build and inspect
+ *   (b) the same work in one process (bench/withdrawal-work.ts): sign and verify the intent
+ *       envelope, select the coin, build and inspect
  *       the PSBT, both signers' full verification and signing, the coordinator's signature
  *       checks, finalization and extraction.
  * Prints medians and their ratio. Rounds: BENCH_ROUNDS (default 20), after 2 warm-up rounds.
  */
 import { cpus } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { MESSAGE_TYPES, type WithdrawalIntent } from '../protocol/api';
-import { type MultisigVaultDescriptor, deriveVaultScript } from '../protocol/descriptor';
-import { verifyEnvelope } from '../protocol/envelope';
-import { intentHash } from '../protocol/intent/intent-hash';
+import type { WithdrawalIntent } from '../protocol/api';
 import { DEFAULT_POLICY, policyHash } from '../protocol/policy';
-import { verifyWithdrawalForSigning } from '../protocol/intent/verify-withdrawal';
-import { buildWithdrawalPsbt, descriptorOracle, finalizeWithSignatures, inspectPsbt, signVaultInputs, verifyPartialSignatures } from '../protocol/psbt';
 import { openCoordinatorStage } from './coordinator-stage';
 import { median, percentile } from './stats';
-import { fakeFundingTx } from '../test/support/funding-tx';
-import type { TestKeyholder } from '../test/support/test-keyholder';
+import { DESTINATION, coinAt, withdrawInProcess } from './withdrawal-work';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const WARMUP = 2;
-const DESTINATION = 'bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080';
 
 function intentFor(vaultId: string): WithdrawalIntent {
   return {
@@ -34,41 +28,12 @@ function intentFor(vaultId: string): WithdrawalIntent {
   };
 }
 
-/** (b): every cryptographic step of one withdrawal, in this process. */
-function inProcessRound(keyholders: TestKeyholder[], descriptor: MultisigVaultDescriptor, vaultId: string, prevTx: { hex: string; txid: string }): void {
-  const intent = intentFor(vaultId);
-  const proposal = keyholders[0]!.sign(MESSAGE_TYPES.withdrawalPropose, intent);
-  verifyEnvelope(proposal, { now: new Date(), expectedType: MESSAGE_TYPES.withdrawalPropose });
-  const oracle = descriptorOracle(descriptor);
-  const psbt = buildWithdrawalPsbt({
-    network: 'regtest',
-    inputs: [{ txid: prevTx.txid, vout: 0, prevTxHex: prevTx.hex, script: deriveVaultScript(descriptor, 0, 0) }],
-    outputs: [{ address: DESTINATION, amount: 250_000n }],
-    change: { script: deriveVaultScript(descriptor, 1, 0), amount: 749_620n },
-    globalXpubs: descriptor.keys.map((k, i) => ({ xpub: k.xpub, fingerprint: k.fingerprint, path: keyholders[i]!.accountPath })),
-    locktime: 0,
-  });
-  const summary = inspectPsbt(psbt, oracle, 'regtest');
-  const withdrawal = { id: randomUUID(), intent, intentHash: intentHash(intent), proposal, psbt, approvals: [] };
-  const sigs = keyholders.slice(1).flatMap((k) => {
-    const verdict = verifyWithdrawalForSigning({ withdrawal, pinned: { vaultId, descriptor, memberKeys: keyholders.map((h) => h.identityKey), policy: DEFAULT_POLICY }, network: 'regtest', now: new Date(), journal: [] });
-    if (!verdict.ok) throw new Error(`in-process verification refused: ${verdict.reasons.join('; ')}`);
-    const signed = signVaultInputs(psbt, k.account, { fingerprint: k.accountKey.fingerprint, path: k.accountPath }, verdict.inputsToSign).partialSigs;
-    const envelope = k.sign(MESSAGE_TYPES.withdrawalSignature, { withdrawalId: withdrawal.id, intentHash: withdrawal.intentHash, unsignedTxid: summary.unsignedTxid, partialSigs: signed });
-    verifyEnvelope(envelope, { now: new Date(), expectedType: MESSAGE_TYPES.withdrawalSignature });
-    verifyPartialSignatures(psbt, signed, oracle);
-    return signed;
-  });
-  finalizeWithSignatures(psbt, sigs, 2);
-}
-
 async function main(): Promise<void> {
   // The same stage as the throughput benchmark: a coordinator process, bob and carol listening.
   const stage = await openCoordinatorStage();
   try {
     const { keyholders, descriptor, vaultId } = stage;
     await stage.deposit(ROUNDS + WARMUP);
-    const first = deriveVaultScript(descriptor, 0, 0).address;
 
     const throughCoordinator: number[] = [];
     for (let round = 0; round < ROUNDS + WARMUP; round++) {
@@ -78,11 +43,12 @@ async function main(): Promise<void> {
       if (round >= WARMUP) throughCoordinator.push(performance.now() - started);
     }
 
-    const prevTx = fakeFundingTx([{ address: first, amount: 1_000_000n }], 'regtest');
+    // (b): the same steps for a one-coin withdrawal, in this process (bench/withdrawal-work.ts).
+    const coins = [coinAt(descriptor, 0)];
     const inProcess: number[] = [];
     for (let round = 0; round < ROUNDS + WARMUP; round++) {
       const started = performance.now();
-      inProcessRound(keyholders, descriptor, vaultId, prevTx);
+      withdrawInProcess({ keyholders, descriptor, vaultId, coins, changeIndex: 0 });
       if (round >= WARMUP) inProcess.push(performance.now() - started);
     }
 
