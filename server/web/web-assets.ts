@@ -12,7 +12,7 @@ import { ConclaveError } from '../../protocol/errors';
 const UP_TWO = join(__dirname, '..', '..');
 export const WEB_DIST = basename(UP_TWO) === 'dist' ? join(UP_TWO, 'web') : join(UP_TWO, 'dist', 'web');
 
-/** Names esbuild gives (app-XXXXXXXX.js, chunk-XXXXXXXX.js, app-XXXXXXXX.css): no path, no dot files. */
+/** Names esbuild gives (app-<hash>.js, chunk-<hash>.js, app-<hash>.css): no path, no dot files. */
 const ASSET_NAME = /^[A-Za-z0-9_-]{1,80}\.(js|css)$/;
 const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
 
